@@ -1,0 +1,51 @@
+# archft: `make reproduce` runs the study, `make test` runs every test. Both set themselves up.
+SHELL := /bin/bash
+# The active virtual environment, else ./.venv (created on first use).
+VENV ?= $(or $(VIRTUAL_ENV),$(CURDIR)/.venv)
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+# Extra pip requirement for torch itself, e.g. TORCH_SPEC="torch==2.14.1 torchvision==0.29.1".
+TORCH_SPEC ?=
+# Offline development machines keep the data beside the checkout.
+ARCHFT_DATA ?= $(if $(wildcard ../shared/data/cifar10-subset.npz),$(abspath ../shared/data),$(CURDIR)/data)
+export ARCHFT_DATA
+PROFILE ?= auto
+REPRODUCE ?= table1 table2 fig3 fig4 early_stopping temperature td_darts_cifar10 td_darts_cifar100
+
+.PHONY: setup test reproduce export clean-nbs bench
+setup: $(VENV)/.archft-installed
+
+$(VENV)/.archft-installed: settings.ini setup.py pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip >/dev/null
+	$(if $(strip $(TORCH_SPEC)),$(PY) -m pip install $(TORCH_SPEC))
+	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+# Every notebook under the smoke profile (nbdev_test), then pytest.
+test: setup
+	ARCHFT_PROFILE=smoke ARCHFT_DOWNLOAD=0 OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
+	ARCHFT_PROFILE=smoke ARCHFT_DOWNLOAD=0 $(BIN)/pytest -q tests
+
+# The reproduction notebooks under $(PROFILE), executed into results/, then results/REPORT.md.
+reproduce: setup
+	@mkdir -p results
+	for nb in $(REPRODUCE); do \
+	  args="-p profile $(PROFILE)"; \
+	  if [ $$nb = fig3 ] || [ $$nb = fig4 ]; then \
+	    $(BIN)/papermill nbs/reproduce_$$nb.ipynb results/reproduce_$$nb-resnet18.ipynb $$args -p arch resnet18 --cwd nbs || exit 1; \
+	  else \
+	    $(BIN)/papermill nbs/reproduce_$$nb.ipynb results/reproduce_$$nb.ipynb $$args --cwd nbs || exit 1; \
+	  fi; \
+	done
+	$(PY) -m archft.report results
+
+export: setup
+	$(BIN)/nbdev_export
+
+clean-nbs: setup
+	$(BIN)/nbdev_clean
+
+bench: setup
+	$(PY) benchmarks/bench_loader.py

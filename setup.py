@@ -1,0 +1,22 @@
+"""Package metadata comes from settings.ini (the nbdev 2 layout)."""
+from configparser import ConfigParser
+import setuptools
+
+cfg = ConfigParser(delimiters=['='])
+cfg.read('settings.ini', encoding='utf-8')
+cfg = cfg['DEFAULT']
+
+setuptools.setup(
+    name=cfg['lib_name'],
+    version=cfg['version'],
+    description=cfg['description'],
+    author=cfg['author'],
+    author_email=cfg['author_email'],
+    license='Apache-2.0',
+    packages=setuptools.find_packages(include=['archft', 'archft.*']),
+    python_requires='>=' + cfg['min_python'],
+    install_requires=cfg['requirements'].split(),
+    extras_require={'dev': cfg['dev_requirements'].split()},
+    entry_points={'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
+    zip_safe=False,
+)
