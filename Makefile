@@ -25,8 +25,9 @@ $(VENV)/.archft-installed: settings.ini setup.py pyproject.toml
 
 # Every notebook under the smoke profile (nbdev_test), then pytest.
 test: setup
-	ARCHFT_PROFILE=smoke ARCHFT_DOWNLOAD=0 OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
-	ARCHFT_PROFILE=smoke ARCHFT_DOWNLOAD=0 $(BIN)/pytest -q tests
+	ARCHFT_PROFILE=smoke ARCHFT_DOWNLOAD=0 ARCHFT_RESULTS=$(CURDIR)/.test-results OMP_NUM_THREADS=1 \
+	  $(BIN)/nbdev_test --n_workers 2 --timing
+	ARCHFT_PROFILE=smoke ARCHFT_DOWNLOAD=0 ARCHFT_RESULTS=$(CURDIR)/.test-results $(BIN)/pytest -q tests
 
 # The reproduction notebooks under $(PROFILE), executed into results/, then results/REPORT.md.
 reproduce: setup
@@ -39,7 +40,7 @@ reproduce: setup
 	    $(BIN)/papermill nbs/reproduce_$$nb.ipynb results/reproduce_$$nb.ipynb $$args --cwd nbs || exit 1; \
 	  fi; \
 	done
-	$(PY) -m archft.report results
+	$(BIN)/archft-report results
 
 export: setup
 	$(BIN)/nbdev_export
