@@ -1,0 +1,113 @@
+"""Images per second of TD-DARTS' search step (first and second order), of the evaluation network's training
+step, and the speed-up of skipping `none` / exactly-zero-weight operations in the mixed operation.
+
+A search step = one architecture step (on an architecture batch) + one weight step (on a weight batch);
+images/s counts the weight batch. Real CIFAR-10 images (the subset), random network initialisation.
+Every number is the median of `--repeats` timed runs after one warm-up, in one process.
+Usage: python benchmarks/bench_darts.py [--threads 1 2] [--batch 16] [--layers 8] [--channels 16]
+       [--eval-layers 20] [--eval-channels 36] [--eval-batch 16] [--repeats 5]
+"""
+import argparse
+import statistics
+import time
+
+import torch
+
+from archft.config import hardware, seed_everything
+from archft.data import TensorLoader, load_dataset
+from archft.darts.architect import Architect, weight_optimizer, weight_step
+from archft.darts.eval import EvalNetwork, count_params_millions, cutout
+from archft.darts.genotype import DARTS_V2
+from archft.darts.model import SearchNetwork
+from archft.temperature import ConstantTemperature
+
+
+def median_time(fn, repeats):
+    fn()                                     # warm-up (allocations, oneDNN primitives)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def search_step_fn(net, arch, opt, loader, counter):
+    def step():
+        s = counter[0]; counter[0] += 1
+        xw, yw = loader.batch(2 * s); xa, ya = loader.batch(2 * s + 1)
+        arch.step(xw, yw, xa, ya, lr=0.025, w_optimizer=opt)
+        weight_step(net, opt, xw, yw)
+    return step
+
+
+def make_search(args, order, skip_zero, alpha_scale=None, temperature=1.0, channels_last=False):
+    seed_everything(0)
+    net = SearchNetwork(C=args.channels, layers=args.layers, skip_zero=skip_zero,
+                        schedule=ConstantTemperature(temperature))
+    if alpha_scale is not None:             # a late-search state: one op per edge far ahead of the rest
+        with torch.no_grad():
+            for a in (net.alpha_normal, net.alpha_reduce):
+                a.normal_(0, 1); a[torch.arange(a.shape[0]), torch.randint(1, a.shape[1], (a.shape[0],))] += alpha_scale
+    if channels_last: net = net.to(memory_format=torch.channels_last)
+    arch = Architect(net, order)
+    opt, _ = weight_optimizer(net)
+    return net, arch, opt
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--layers", type=int, default=8)
+    ap.add_argument("--channels", type=int, default=16)
+    ap.add_argument("--eval-layers", type=int, default=20)
+    ap.add_argument("--eval-channels", type=int, default=36)
+    ap.add_argument("--eval-batch", type=int, default=16)
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    data = load_dataset("cifar10-subset")
+    print(f"hardware: {hardware('cpu')}; torch {torch.__version__}")
+    print(f"search network {args.layers} cells x {args.channels} channels, batch {args.batch}; "
+          f"evaluation network DARTS_V2 {args.eval_layers} cells x {args.eval_channels} channels, batch {args.eval_batch}; "
+          f"median of {args.repeats}")
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        print(f"\n--- torch threads: {threads}")
+        rates = {}
+        for label, order, skip, cl in [("search step, first order", "first", True, False),
+                                       ("search step, first order, channels_last", "first", True, True),
+                                       ("search step, second order", "second", True, False)]:
+            loader = TensorLoader(data, args.batch, shuffle=True, augment=True, seed=0, channels_last=cl)
+            net, arch, opt = make_search(args, order, skip, channels_last=cl)
+            t = median_time(search_step_fn(net, arch, opt, loader, [0]), args.repeats)
+            rates[label] = args.batch / t
+            print(f"{label:<48s} {args.batch / t:8.2f} images/s  ({t:.3f} s/step)")
+        # none / zero skipping on vs off, at initialisation (T = 1: only `none` is skipped) and in a
+        # late-search state at T = 0.1 where most weights underflow to exactly 0
+        loader = TensorLoader(data, args.batch, shuffle=True, augment=True, seed=0)
+        for state, scale, T in [("at initialisation, T = 1", None, 1.0), ("late search (one op ahead by 15), T = 0.1", 15.0, 0.1)]:
+            t_on = median_time(search_step_fn(*make_search(args, "first", True, scale, T), loader, [0]), args.repeats)
+            t_off = median_time(search_step_fn(*make_search(args, "first", False, scale, T), loader, [0]), args.repeats)
+            net, _, _ = make_search(args, "first", True, scale, T)
+            zero = float(sum((w == 0).float().mean() for w in net.arch_weights()) / 2)
+            print(f"skip on / off speed-up, {state:<40s} {t_off / t_on:5.2f}x  "
+                  f"(on {args.batch / t_on:.2f}, off {args.batch / t_off:.2f} images/s; {zero:.0%} of weights exactly 0)")
+        seed_everything(0)
+        enet = EvalNetwork(DARTS_V2, args.eval_channels, 10, args.eval_layers)
+        enet.drop_prob = 0.2; enet._generator = torch.Generator().manual_seed(0)
+        eopt = torch.optim.SGD(enet.parameters(), lr=0.025, momentum=0.9, weight_decay=3e-4)
+        eloader = TensorLoader(data, args.eval_batch, shuffle=True, augment=True, seed=0)
+        counter = [0]
+        def eval_step():
+            x, y = eloader.batch(counter[0]); counter[0] += 1
+            x = cutout(x, 16, torch.Generator().manual_seed(counter[0]))
+            logits, aux = enet(x)
+            loss = torch.nn.functional.cross_entropy(logits, y) + 0.4 * torch.nn.functional.cross_entropy(aux, y)
+            eopt.zero_grad(); loss.backward()
+            torch.nn.utils.clip_grad_norm_(enet.parameters(), 5); eopt.step()
+        t = median_time(eval_step, args.repeats)
+        print(f"{'evaluation network training step':<48s} {args.eval_batch / t:8.2f} images/s  ({t:.3f} s/step, "
+              f"{count_params_millions(enet):.2f}M params)")
+
+
+if __name__ == "__main__":
+    main()
