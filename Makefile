@@ -29,16 +29,18 @@ test: setup
 	  $(BIN)/nbdev_test --n_workers 2 --timing
 	ARCHFT_PROFILE=smoke ARCHFT_DOWNLOAD=0 ARCHFT_RESULTS=$(CURDIR)/.test-results $(BIN)/pytest -q tests
 
-# The reproduction notebooks under $(PROFILE), executed into results/, then results/REPORT.md.
+# The reproduction notebooks under $(PROFILE), executed into results/<experiment>/<profile>/, then results/REPORT.md.
+# fig3 and fig4 run for every arch in $(ARCHS) (resnet18: Fig. 3a/4a, resnet50: Fig. 3b/4b).
+ARCHS ?= resnet18
 reproduce: setup
-	@mkdir -p results
+	set -e; prof=$$($(PY) -c "from archft.config import resolve_profile_name as r; print(r('$(PROFILE)'))"); \
 	for nb in $(REPRODUCE); do \
-	  args="-p profile $(PROFILE)"; \
-	  if [ $$nb = fig3 ] || [ $$nb = fig4 ]; then \
-	    $(BIN)/papermill nbs/reproduce_$$nb.ipynb results/reproduce_$$nb-resnet18.ipynb $$args -p arch resnet18 --cwd nbs || exit 1; \
-	  else \
-	    $(BIN)/papermill nbs/reproduce_$$nb.ipynb results/reproduce_$$nb.ipynb $$args --cwd nbs || exit 1; \
-	  fi; \
+	  case $$nb in fig3|fig4) archs="$(ARCHS)";; *) archs="-";; esac; \
+	  for arch in $$archs; do \
+	    out=results/$$nb/$$prof; mkdir -p $$out; \
+	    if [ $$arch = - ]; then args=""; name=reproduce_$$nb; else args="-p arch $$arch"; name=reproduce_$$nb-$$arch; fi; \
+	    $(BIN)/papermill nbs/reproduce_$$nb.ipynb $$out/$$name.ipynb -p profile $$prof $$args --cwd nbs; \
+	  done; \
 	done
 	$(BIN)/archft-report results
 
