@@ -1,0 +1,39 @@
+"The README's public-API example, on a small `imagefolder:` data set made of real CIFAR-10 images."
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+SUBSET = Path(os.environ.get("ARCHFT_DATA", "data")) / "cifar10-subset.npz"
+
+
+@pytest.fixture()
+def image_folder(tmp_path):
+    if not SUBSET.exists(): pytest.skip(f"{SUBSET} not here")
+    z = np.load(SUBSET)
+    for split, n in (("train", 12), ("test", 4)):
+        for c in (0, 1, 2):
+            folder = tmp_path / "pets" / split / str(z["classes"][c]); folder.mkdir(parents=True)
+            idx = np.nonzero(z[f"y_{split}"] == c)[0][:n]
+            for i in idx: Image.fromarray(z[f"x_{split}"][i]).save(folder / f"{i}.png")
+    return tmp_path / "pets"
+
+
+def test_readme_example(image_folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARCHFT_CACHE", str(tmp_path / "cache"))
+    from archft.data import load_dataset
+    from archft.pipeline import prepare, run_scope
+    data = load_dataset(f"imagefolder:{image_folder}")
+    assert data.images.shape == (36, 3, 32, 32) and data.classes == ["airplane", "automobile", "bird"]
+    exp = prepare("resnet18", profile="smoke", weights="fashion-mnist", dataset=f"imagefolder:{image_folder}",
+                  progress=False)
+    out = run_scope(exp, "small", progress=False)
+    assert len(out["search"].actions) == 4
+    assert set(out["enas"].columns) >= {"iteration", "test_acc"} and len(out["vanilla"]) > 1
+    plain = out["search"]
+    from archft.supernet import build_model
+    model = build_model("resnet18", plain.actions, "small", num_classes=3, weights=exp.base)
+    assert model.eval()(torch.zeros(1, 3, 32, 32)).shape == (1, 3)
