@@ -12,7 +12,7 @@ export ARCHFT_DATA
 PROFILE ?= auto
 REPRODUCE ?= table1 table2 fig3 fig4 early_stopping temperature td_darts_cifar10 td_darts_cifar100
 
-.PHONY: setup test reproduce export clean-nbs bench
+.PHONY: setup test reproduce sensitivity export clean-nbs bench
 setup: $(VENV)/.archft-installed
 
 $(VENV)/.archft-installed: settings.ini setup.py pyproject.toml
@@ -41,6 +41,17 @@ reproduce: setup
 	    if [ $$arch = - ]; then args=""; name=reproduce_$$nb; else args="-p arch $$arch"; name=reproduce_$$nb-$$arch; fi; \
 	    $(BIN)/papermill nbs/reproduce_$$nb.ipynb $$out/$$name.ipynb -p profile $$prof $$args --cwd nbs; \
 	  done; \
+	done
+	$(BIN)/archft-report results
+
+# A sensitivity run beside the study: Fig. 4 and the early-stopping study with another controller learning rate.
+CONTROLLER_LR ?= 0.0035
+sensitivity: setup
+	set -e; prof=$$($(PY) -c "from archft.config import resolve_profile_name as r; print(r('$(PROFILE)'))"); \
+	for nb in fig4 early_stopping; do \
+	  mkdir -p results/$$nb/$$prof; \
+	  $(BIN)/papermill nbs/reproduce_$$nb.ipynb results/$$nb/$$prof/reproduce_$$nb-clr$(CONTROLLER_LR).ipynb \
+	    -p profile $$prof -p controller_lr $(CONTROLLER_LR) --cwd nbs; \
 	done
 	$(BIN)/archft-report results
 
