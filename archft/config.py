@@ -5,6 +5,7 @@
 # %% ../nbs/00_config.ipynb #bd195ced
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -20,13 +21,15 @@ import torch
 # %% auto #0
 __all__ = ['PROFILES', 'PROFILE_NAMES', 'profile_table', 'Profile', 'resolve_profile_name', 'get_profile', 'seed_everything',
            'torch_threads', 'get_device', 'project_root', 'data_root', 'cache_dir', 'results_dir', 'hardware',
-           'git_commit', 'provenance', 'save_json']
+           'git_commit', 'provenance', 'save_json', 'digest']
 
 # %% ../nbs/00_config.ipynb #3ac5168f
 PROFILES: dict[str, dict] = {
     # --- data ---------------------------------------------------------------------------
-    "target_datasets":   dict(smoke=["cifar10-subset"], cpu=["cifar10", "cifar10-subset"], paper=["cifar10"]),
-    "source_dataset":    dict(smoke="fashion-mnist", cpu="fashion-mnist", paper="fashion-mnist"),
+    "target_datasets":   dict(smoke=["cifar10-subset"], cpu=["cifar10", "cifar10-jpeg", "cifar10-subset"],
+                              paper=["cifar10"]),
+    "source_dataset":    dict(smoke="fashion-mnist", cpu=["tiny-imagenet", "tiny-imagenet-sample"],
+                              paper=["tiny-imagenet", "tiny-imagenet-sample"]),
     "weights_source":    dict(smoke="fashion-mnist", cpu="auto", paper="imagenet"),
     "n_per_class":       dict(smoke=16, cpu=None, paper=None),
     "val_fraction":      dict(smoke=0.2, cpu=0.1, paper=0.1),
@@ -34,6 +37,11 @@ PROFILES: dict[str, dict] = {
     "image_size":        dict(smoke=32, cpu=32, paper=32),
     "batch_size":        dict(smoke=16, cpu=64, paper=64),
     "eval_batch_size":   dict(smoke=200, cpu=500, paper=500),
+    # --- how training runs (the fast path; `auto` = on where it helps: CUDA) -------------------
+    "threads":           dict(smoke=1, cpu=1, paper=None),       # torch intra-op threads; None = torch's default
+    "amp":               dict(smoke="auto", cpu="auto", paper="auto"),  # auto | bf16 | off
+    "channels_last":     dict(smoke="auto", cpu="auto", paper="auto"),  # auto | True | False
+    "compile":           dict(smoke=False, cpu=False, paper=False),     # torch.compile the fixed-shape steps
     # --- source pretraining (where ImageNet weights cannot be had) -------------------------
     "pretrain_steps":    dict(smoke=8, cpu=600, paper=5000),
     "pretrain_lr":       dict(smoke=0.05, cpu=0.05, paper=0.05),
@@ -51,6 +59,7 @@ PROFILES: dict[str, dict] = {
     "stop_early":        dict(smoke=False, cpu=False, paper=False),
     # --- stage 2: weight fine-tuning ------------------------------------------------------
     "finetune_iters":    dict(smoke=6, cpu=400, paper=100_000),
+    "stage2_init":       dict(smoke="pretrained", cpu="pretrained", paper="pretrained"),  # or "supernet"
     "finetune_lr":       dict(smoke=0.05, cpu=0.05, paper=0.05),
     "eval_every":        dict(smoke=3, cpu=20, paper=1000),
     "target_accuracy":   dict(smoke=None, cpu=None, paper=0.85),
@@ -205,3 +214,10 @@ def save_json(obj, path: str | os.PathLike) -> Path:
     tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
     tmp.replace(path)
     return path
+
+
+def digest(record) -> str:
+    """A short, stable digest of `record` (anything JSON can write): the key of a cached artifact is the digest of
+    everything that determines it, so that a cache never answers for other inputs."""
+    text = json.dumps(record, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
