@@ -5,6 +5,7 @@
 # %% ../nbs/01_data.ipynb #5ed7342a
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,13 @@ class ImageData:
         "The samples at `index` (a tensor or array of indices)."
         index = torch.as_tensor(index, dtype=torch.long)
         return ImageData(self.images[index], self.labels[index], self.classes, self.mean, self.std, self.name)
+
+    def fingerprint(self) -> str:
+        "A digest of the pixels, labels and class names: the data set's identity in cache keys, whatever its source."
+        h = hashlib.sha256()
+        for t in (self.images, self.labels): h.update(t.contiguous().numpy().tobytes())
+        h.update(repr((list(self.classes), tuple(self.images.shape))).encode())
+        return h.hexdigest()[:16]
 
     def class_counts(self) -> list:
         return torch.bincount(self.labels, minlength=self.num_classes).tolist()
