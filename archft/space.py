@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,7 +18,8 @@ from torchvision.models.resnet import BasicBlock, Bottleneck
 
 # %% auto #0
 __all__ = ['RULES', 'STAGES', 'SCOPES', 'ARCHS', 'PAPER_TABLE1', 'Choice', 'MutationRule', 'get_rule', 'scope_stages',
-           'MutableLayer', 'mutable_layers', 'arch_layers', 'count_subnets', 'check_actions', 'space_table']
+           'MutableLayer', 'mutable_layers', 'arch_layers', 'count_subnets', 'check_actions', 'input_sizes',
+           'choice_is_live', 'live_layers', 'space_table']
 
 # %% ../nbs/10_space.ipynb #fecc9da4
 @dataclass(frozen=True)
@@ -117,16 +119,54 @@ def count_subnets(arch: str, scope: str, rule="k3k5") -> int:
 
 
 def check_actions(actions, n_layers: int, rule="k3k5") -> torch.Tensor:
-    "`actions` as a LongTensor, or an error that says what a valid action vector is."
+    "`actions` as a LongTensor, or an error that says what a valid action vector is (never a silent coercion)."
     rule = get_rule(rule)
-    a = torch.as_tensor(actions, dtype=torch.long).flatten()
-    if len(a) != n_layers:
-        raise ValueError(f"action vector has {len(a)} entries; this search space has {n_layers} mutable layers "
+    valid = f"a flat sequence of {n_layers} integers in 0..{rule.n_choices - 1}"
+    if isinstance(actions, torch.Tensor):
+        if actions.ndim != 1 or actions.dtype.is_floating_point or actions.dtype == torch.bool:
+            raise ValueError(f"action vector must be {valid}; got a {actions.dtype} tensor of shape {tuple(actions.shape)}")
+        items = actions.tolist()
+    elif isinstance(actions, (list, tuple)) or type(actions).__name__ == "ndarray":
+        items = list(actions.tolist() if hasattr(actions, "tolist") else actions)
+    else:
+        raise ValueError(f"action vector must be {valid}; got {actions!r}")
+    bad = [a for a in items if isinstance(a, bool) or not isinstance(a, numbers.Integral)]
+    if bad:
+        raise ValueError(f"action vector must be {valid}; got {actions!r} (not integers: {bad[:3]})")
+    if len(items) != n_layers:
+        raise ValueError(f"action vector has {len(items)} entries; this search space has {n_layers} mutable layers "
                          f"(one action in 0..{rule.n_choices - 1} each)")
+    a = torch.tensor(items, dtype=torch.long)
     if len(a) and (a.min() < 0 or a.max() >= rule.n_choices):
         raise ValueError(f"actions must be in 0..{rule.n_choices - 1} for rule {rule.name!r} "
                          f"({', '.join(f'{i}: {c}' for i, c in enumerate(rule.choices))}); got {a.tolist()}")
     return a
+
+# %% ../nbs/10_space.ipynb #589ba36d
+@lru_cache(maxsize=None)
+def input_sizes(arch: str, image_size: int) -> dict:
+    "The side of the input map of every 3x3 block convolution of `arch` at `image_size` (shapes only: meta tensors)."
+    model = get_model(arch, weights=None).to("meta").eval()
+    sizes, hooks = {}, []
+    for name, m in model.named_modules():
+        if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3) and name.startswith(STAGES):
+            hooks.append(m.register_forward_pre_hook(lambda mod, inp, name=name: sizes.__setitem__(name, inp[0].shape[-1])))
+    with torch.no_grad(): model(torch.empty(1, 3, image_size, image_size, device="meta"))
+    for h in hooks: h.remove()
+    return sizes
+
+
+def choice_is_live(choice: Choice, in_size: int, stride: int = 1) -> bool:
+    "Whether some tap of `choice` outside the 3x3's offsets {-1, 0, 1} sees a pixel of an `in_size` map."
+    r, centres = choice.padding, range(0, in_size, stride)   # "same" padding: output o is centred on input o * stride
+    return any(0 <= c + d < in_size for d in range(-r, r + 1, choice.dilation) if abs(d) > 1 for c in centres)
+
+
+def live_layers(arch: str, scope: str, image_size: int, rule="k3k5") -> list:
+    "The mutable layers of (arch, scope) where some candidate of `rule` can compute what the 3x3 cannot."
+    rule, sizes = get_rule(rule), input_sizes(arch, image_size)
+    return [l for l in arch_layers(arch, scope)
+            if any(choice_is_live(c, sizes[l.name], l.stride) for c in rule.choices[1:])]
 
 # %% ../nbs/10_space.ipynb #4b8326c3
 PAPER_TABLE1 = {("resnet18", "small"): 2**4, ("resnet18", "medium"): 2**8, ("resnet18", "large"): 2**12,
@@ -134,13 +174,14 @@ PAPER_TABLE1 = {("resnet18", "small"): 2**4, ("resnet18", "medium"): 2**8, ("res
                 ("resnet50", "large"): 2**13, ("resnet50", "full"): 2**16}
 
 
-def space_table(archs=("resnet18", "resnet50"), rule="k3k5") -> pd.DataFrame:
-    "Mutable layers and subnets per (arch, scope), beside the paper's Table 1."
+def space_table(archs=("resnet18", "resnet50"), rule="k3k5", image_sizes=(32, 224)) -> pd.DataFrame:
+    "Mutable layers and subnets per (arch, scope), beside the paper's Table 1, and how many layers are live per input size."
     rows = []
     for arch in archs:
         for scope in SCOPES:
             n = count_subnets(arch, scope, rule)
             rows.append(dict(arch=arch, scope=scope, n_mutable=len(arch_layers(arch, scope)), n_subnets=n,
                              log2_n_subnets=int(round(math.log2(n))) if get_rule(rule).n_choices == 2 else math.log2(n),
-                             paper_n_subnets=PAPER_TABLE1.get((arch, scope))))
+                             paper_n_subnets=PAPER_TABLE1.get((arch, scope)),
+                             **{f"live_at_{n}": len(live_layers(arch, scope, n, rule)) for n in image_sizes}))
     return pd.DataFrame(rows)
