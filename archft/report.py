@@ -6,16 +6,81 @@
 from __future__ import annotations
 
 import argparse
+import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 # %% auto #0
-__all__ = ['CLAIM_COLUMNS', 'PROFILE_ORDER', 'EXPECTED', 'write_claims', 'collect_claims', 'report_table', 'render',
-           'write_report', 'main']
+__all__ = ['VERDICTS', 'KINDS', 'CLAIM_COLUMNS', 'EVIDENCE_COLUMNS', 'PROFILE_ORDER', 'EXPECTED', 'interval', 'verdict',
+           'summarize', 'claim_evidence', 'write_claims', 'collect_claims', 'report_table', 'render', 'write_report',
+           'main']
+
+# %% ../nbs/90_report.ipynb #8acba618
+VERDICTS = ("reproduced", "not reproduced", "inconclusive")
+KINDS = ("exact", "compare", "level")
+
+
+def _floats(values) -> np.ndarray:
+    if isinstance(values, str): values = json.loads(values)
+    return np.asarray(values, dtype=float).reshape(-1)
+
+
+def interval(values, confidence: float = 0.95) -> tuple[float, float]:
+    "The `confidence` t-interval of the mean of `values` (one per seed); (nan, nan) below two values."
+    x = _floats(values)
+    if len(x) < 2: return (math.nan, math.nan)
+    half = stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    return (x.mean() - half, x.mean() + half)
+
+
+def verdict(kind: str, values, paper=None, baseline=None, direction: str = "greater") -> str:
+    "The verdict on a claim (see above): `values` per seed; `baseline` per seed for `compare`."
+    if kind not in KINDS: raise ValueError(f"unknown claim kind {kind!r}; valid: {', '.join(KINDS)}")
+    if kind == "exact":
+        vals = json.loads(values) if isinstance(values, str) else values
+        vals = vals if isinstance(vals, (list, tuple)) else [vals]
+        same = all(str(v) == str(paper) or (_isnum(v) and _isnum(paper) and math.isclose(float(v), float(paper)))
+                   for v in vals)
+        return "reproduced" if vals and same else "not reproduced"
+    if kind == "compare":
+        if direction not in ("greater", "less"): raise ValueError(f"direction must be 'greater' or 'less', got {direction!r}")
+        b, a = _floats(values), _floats(baseline)
+        if len(a) != len(b): raise ValueError(f"compare needs one baseline value per seed: {len(b)} values, {len(a)} baseline")
+        d = (b - a) if direction == "greater" else (a - b)
+        lo, hi = interval(d)
+        if math.isnan(lo): return "inconclusive"
+        return "reproduced" if lo > 0 else "not reproduced" if hi <= 0 else "inconclusive"
+    lo, hi = interval(values)
+    if math.isnan(lo): return "inconclusive"
+    return "reproduced" if lo <= float(paper) <= hi else "not reproduced"
+
+
+def _isnum(v) -> bool:
+    try: float(v); return True
+    except (TypeError, ValueError): return False
+
+
+def summarize(values, digits: int = 3) -> str:
+    "`mean ± std (n seeds)` of per-seed values."
+    x = _floats(values)
+    if len(x) == 1: return f"{x[0]:.{digits}g} (1 seed)"
+    return f"{x.mean():.{digits}g} ± {x.std(ddof=1):.{digits}g} ({len(x)} seeds)"
+
+
+def claim_evidence(kind: str, values, paper=None, baseline=None, direction: str = "greater") -> dict:
+    "The columns that let the report judge a claim row: kind, per-seed values (and baseline), direction, verdict."
+    def as_list(v): return None if v is None else [x.item() if hasattr(x, "item") else x for x in (v if isinstance(v, (list, tuple, np.ndarray)) else [v])]
+    return dict(kind=kind, values=json.dumps(as_list(values)), baseline=json.dumps(as_list(baseline)),
+                direction=direction if kind == "compare" else "",
+                verdict=verdict(kind, as_list(values), paper, as_list(baseline), direction))
 
 # %% ../nbs/90_report.ipynb #01e0dcce
 CLAIM_COLUMNS = ["claim", "paper", "measured", "profile", "dataset", "weights_source", "hardware", "seeds", "figure"]
+EVIDENCE_COLUMNS = ["kind", "values", "baseline", "direction", "verdict"]   # optional: what the verdict rests on
 PROFILE_ORDER = ("paper", "cpu", "smoke")
 
 EXPECTED = [  # (experiment, claim): the claims of the paper and the slides the study checks
@@ -35,13 +100,15 @@ EXPECTED = [  # (experiment, claim): the claims of the paper and the slides the 
 
 
 def write_claims(rows: list, folder, name: str = "claims.csv") -> pd.DataFrame:
-    "Write a reproduce notebook's claims table (the columns of `CLAIM_COLUMNS`)."
+    "Write a reproduce notebook's claims table (the columns of `CLAIM_COLUMNS`, and the evidence of `claim_evidence`)."
     df = pd.DataFrame(rows)
     missing = [c for c in CLAIM_COLUMNS if c not in df.columns]
     if missing: raise ValueError(f"claims rows lack columns {missing}; required: {CLAIM_COLUMNS}")
-    path = Path(folder) / name
-    df[CLAIM_COLUMNS].to_csv(path, index=False)
-    return df[CLAIM_COLUMNS]
+    for c in EVIDENCE_COLUMNS:
+        if c not in df.columns: df[c] = ""
+    df = df[CLAIM_COLUMNS + EVIDENCE_COLUMNS].fillna("")
+    df.to_csv(Path(folder) / name, index=False)
+    return df
 
 # %% ../nbs/90_report.ipynb #928e5831
 def collect_claims(results: str | Path, profile: str | None = None) -> pd.DataFrame:
@@ -54,10 +121,12 @@ def collect_claims(results: str | Path, profile: str | None = None) -> pd.DataFr
         if not ran: continue
         for f in sorted((results / experiment / ran[0]).glob("claims*.csv")):
             df = pd.read_csv(f, dtype=str, keep_default_na=False)
+            for c in EVIDENCE_COLUMNS:
+                if c not in df.columns: df[c] = ""
             df.insert(0, "experiment", experiment)
             df["figure"] = [str(Path(experiment) / ran[0] / fig) if fig else "" for fig in df["figure"]]
             frames.append(df)
-    if not frames: return pd.DataFrame(columns=["experiment"] + CLAIM_COLUMNS)
+    if not frames: return pd.DataFrame(columns=["experiment"] + CLAIM_COLUMNS + EVIDENCE_COLUMNS)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -68,12 +137,19 @@ def report_table(results: str | Path, profile: str | None = None) -> pd.DataFram
     rows = []
     for experiment, claim in EXPECTED:
         r = keyed.pop((experiment, claim), None)
-        rows.append(r._asdict() if r is not None else dict(experiment=experiment, claim=claim, paper="", measured="not run",
-                                                           profile="", dataset="", weights_source="", hardware="",
-                                                           seeds="", figure=""))
+        rows.append(r._asdict() if r is not None else dict(dict.fromkeys(CLAIM_COLUMNS + EVIDENCE_COLUMNS, ""),
+                                                           experiment=experiment, claim=claim, measured="not run"))
     rows += [r._asdict() for r in keyed.values()]
     df = pd.DataFrame(rows)
+    df["verdict"] = [_judge(r) for r in df.itertuples()]   # the rule above, applied again to the stored evidence
     return df.drop(columns=[c for c in ("Index",) if c in df.columns])
+
+
+def _judge(r) -> str:
+    if r.measured == "not run": return "not run"
+    if not r.kind: return "no verdict (no evidence recorded)"
+    baseline = None if r.kind != "compare" else r.baseline
+    return verdict(r.kind, r.values, r.paper, baseline, r.direction or "greater")
 
 
 def render(table: pd.DataFrame) -> str:
@@ -83,14 +159,18 @@ def render(table: pd.DataFrame) -> str:
              "Generated by `archft.report` from the result files under `results/` (`make reproduce`); do not edit.",
              "Paper values are the published ones; measured values come from runs of archft with the profile, data set,",
              "pretrained weights, hardware and seeds beside them. `not run` marks a claim no result file covers.", "",
-             "| experiment | claim | paper | measured | profile | data set | pretrained weights | hardware | seeds | figure |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "Verdicts follow the rule of `archft.report` (nbs/90_report.ipynb): differences are judged against the spread",
+             "over seeds (95% t-interval of the paired difference); `inconclusive` means the difference is within it.", "",
+             "| experiment | claim | paper | measured | verdict | profile | data set | pretrained weights | hardware | seeds | figure |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples():
         fig = f"[png]({r.figure})" if r.figure else ""
-        lines.append("| " + " | ".join(cell(v) for v in (r.experiment, r.claim, r.paper, r.measured, r.profile, r.dataset,
+        lines.append("| " + " | ".join(cell(v) for v in (r.experiment, r.claim, r.paper, r.measured, r.verdict, r.profile, r.dataset,
                                                           r.weights_source, r.hardware, r.seeds)) + f" | {fig} |")
     n_run = int((table["measured"] != "not run").sum())
-    lines += ["", f"{n_run} of {len(table)} claims have a measured value."]
+    counts = table.loc[table["measured"] != "not run", "verdict"].value_counts()
+    lines += ["", f"{n_run} of {len(table)} claims have a measured value: "
+              + ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS) + "."]
     return "\n".join(lines) + "\n"
 
 
