@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +16,12 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from .config import data_root
+from .config import cache_dir, data_root
 
 # %% auto #0
 __all__ = ['CIFAR10_STATS', 'CIFAR100_STATS', 'FASHION_STATS', 'DATASET_NAMES', 'ImageData', 'DatasetNotFoundError',
-           'load_dataset', 'first_available', 'stratified_split', 'train_val_split', 'subsample', 'random_crop_flip',
-           'Normalizer', 'TensorLoader']
+           'DatasetCorruptError', 'decode_jpegs', 'load_dataset', 'first_available', 'stratified_split',
+           'train_val_split', 'subsample', 'random_crop_flip', 'Normalizer', 'TensorLoader']
 
 # %% ../nbs/01_data.ipynb #d26e5ce7
 @dataclass
@@ -68,6 +69,10 @@ class DatasetNotFoundError(FileNotFoundError):
     "A data set that is neither on disk nor downloadable here; the message says what to put where."
 
 
+class DatasetCorruptError(ValueError):
+    "A data set file that is there but cannot be read (truncated, damaged); the message names the file."
+
+
 CIFAR10_STATS = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
 CIFAR100_STATS = ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762))
 FASHION_STATS = ((0.2860,), (0.3530,))  # before padding to 32x32; close enough after it
@@ -82,8 +87,10 @@ _ARCHIVES = {  # name -> (torchvision class, files to put in the root, md5 of th
 }
 _SUBSETS = {"cifar10-subset": ("cifar10-subset.npz", CIFAR10_STATS),
             "cifar100-subset": ("cifar100-subset.npz", CIFAR100_STATS)}
+# JPEG archives: name -> (file, (train split key, test split key), key of the class names, stats)
+_JPEG_NPZ = {"cifar10-jpeg": ("cifar10-jpeg.npz", ("train", "test"), "classes", CIFAR10_STATS)}
 
-DATASET_NAMES = tuple(_ARCHIVES) + tuple(_SUBSETS) + ("imagefolder:<path>",)
+DATASET_NAMES = tuple(_ARCHIVES) + tuple(_SUBSETS) + tuple(_JPEG_NPZ) + ("imagefolder:<path>",)
 
 # %% ../nbs/01_data.ipynb #8c8f39d7
 def _download_allowed(download: bool | None) -> bool:
@@ -123,18 +130,82 @@ def _from_torchvision(name, root, train, download) -> ImageData:
     return ImageData(data.contiguous(), labels, list(ds.classes), mean, std, name)
 
 
-def _from_subset(name, root, train) -> ImageData:
-    file, (mean, std) = _SUBSETS[name]
+def _npz_path(name, root, file) -> Path:
     path = Path(root) / file
     if not path.exists():
         raise DatasetNotFoundError(
             f"data set {name!r}: file {file} not found in {Path(root).resolve()}. Put {file} there "
             f"(on the development machines it is ../shared/data/{file}; set ARCHFT_DATA=../shared/data).")
+    return path
+
+
+def _read_npz(name, path, keys) -> dict:
+    "The arrays `keys` of the .npz `path`; a damaged file is named as such, not left to zipfile's bare error."
+    try:
+        with np.load(path) as z: return {k: z[k] for k in keys}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
+        raise DatasetCorruptError(
+            f"data set {name!r}: file {Path(path).resolve()} is damaged or incomplete ({type(e).__name__}: {e}). "
+            f"Replace it with a good copy (compare its sha256 with the one in the data README).") from e
+
+
+def _from_subset(name, root, train) -> ImageData:
+    file, (mean, std) = _SUBSETS[name]
+    path = _npz_path(name, root, file)
     split = "train" if train else "test"
-    with np.load(path) as z:
-        x, y, classes = z[f"x_{split}"], z[f"y_{split}"], [str(c) for c in z["classes"]]
+    z = _read_npz(name, path, [f"x_{split}", f"y_{split}", "classes"])
+    x, y, classes = z[f"x_{split}"], z[f"y_{split}"], [str(c) for c in z["classes"]]
     images = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
     return ImageData(images, torch.as_tensor(y, dtype=torch.long), classes, mean, std, name)
+
+
+
+def decode_jpegs(buffers, chunk: int = 5000) -> torch.Tensor:
+    """Decode a list of JPEG files (1-D uint8 tensors) of one size into a uint8 tensor (N, 3, H, W). Grey images
+    become RGB (`ImageReadMode.RGB`); chunks keep the peak memory near the result's own size."""
+    from torchvision.io import ImageReadMode, decode_jpeg
+    out = None
+    for s in range(0, len(buffers), chunk):
+        imgs = decode_jpeg(list(buffers[s:s + chunk]), mode=ImageReadMode.RGB)
+        if out is None: out = torch.empty((len(buffers), *imgs[0].shape), dtype=torch.uint8)
+        for i, im in enumerate(imgs):
+            if im.shape != out.shape[1:]:
+                raise ValueError(f"image {s + i} is {tuple(im.shape)}, the first one {tuple(out.shape[1:])}")
+            out[s + i] = im
+    return out if out is not None else torch.empty((0, 3, 0, 0), dtype=torch.uint8)
+
+
+def _file_sha256(path) -> str:
+    with open(path, "rb") as f: return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _cached_decode(path, split, buf, offsets) -> torch.Tensor:
+    """The decoded images of one split of a JPEG .npz, cached as .npy in the archft cache under the file's sha256
+    (decoding costs seconds, reading the .npy a fraction of one; another file never gets this cache)."""
+    cache = cache_dir() / "data" / f"{Path(path).stem}-{_file_sha256(path)[:16]}-{split}.npy"
+    if cache.exists():
+        try: return torch.from_numpy(np.load(cache))
+        except (OSError, ValueError): cache.unlink(missing_ok=True)  # a damaged cache is rebuilt
+    buf = torch.from_numpy(buf)
+    images = decode_jpegs([buf[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)])
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp.npy")
+    np.save(tmp, images.numpy()); tmp.replace(cache)  # atomic: readers see the whole file or none
+    return images
+
+
+def _from_jpeg_npz(name, root, train) -> ImageData:
+    file, splits, class_key, (mean, std) = _JPEG_NPZ[name]
+    path = _npz_path(name, root, file)
+    split = splits[0] if train else splits[1]
+    z = _read_npz(name, path, [f"jpeg_{split}", f"offsets_{split}", f"y_{split}", class_key])
+    try:
+        images = _cached_decode(path, split, z[f"jpeg_{split}"], z[f"offsets_{split}"])
+    except RuntimeError as e:  # torchvision's decode error on a broken JPEG
+        raise DatasetCorruptError(f"data set {name!r}: file {Path(path).resolve()} holds a JPEG that does not "
+                                  f"decode ({e}); replace the file with a good copy") from e
+    labels = torch.as_tensor(z[f"y_{split}"], dtype=torch.long)
+    return ImageData(images, labels, [str(c) for c in z[class_key]], mean, std, name)
 
 # %% ../nbs/01_data.ipynb #2acec263
 def _from_imagefolder(path, train, image_size=32) -> ImageData:
@@ -168,6 +239,7 @@ def load_dataset(name: str, train: bool = True, root=None, download: bool | None
         return _from_imagefolder(name.split(":", 1)[1], train, image_size)
     if name in _ARCHIVES: return _from_torchvision(name, root, train, download)
     if name in _SUBSETS: return _from_subset(name, root, train)
+    if name in _JPEG_NPZ: return _from_jpeg_npz(name, root, train)
     raise ValueError(f"unknown data set {name!r}; valid: {', '.join(DATASET_NAMES)}")
 
 
