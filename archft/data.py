@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +16,13 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from .config import data_root
+from .config import cache_dir, data_root
 
 # %% auto #0
-__all__ = ['CIFAR10_STATS', 'CIFAR100_STATS', 'FASHION_STATS', 'DATASET_NAMES', 'ImageData', 'DatasetNotFoundError',
-           'load_dataset', 'first_available', 'stratified_split', 'train_val_split', 'subsample', 'random_crop_flip',
-           'Normalizer', 'TensorLoader']
+__all__ = ['CIFAR10_STATS', 'CIFAR100_STATS', 'FASHION_STATS', 'TINY_IMAGENET_STATS', 'DATASET_NAMES', 'TINY_IMAGENET_URL',
+           'TINY_IMAGENET_MD5', 'ImageData', 'DatasetNotFoundError', 'DatasetCorruptError', 'decode_jpegs',
+           'load_dataset', 'first_available', 'resize_images', 'stratified_split', 'train_val_split', 'subsample',
+           'random_crop_flip', 'Normalizer', 'TensorLoader']
 
 # %% ../nbs/01_data.ipynb #d26e5ce7
 @dataclass
@@ -68,9 +70,15 @@ class DatasetNotFoundError(FileNotFoundError):
     "A data set that is neither on disk nor downloadable here; the message says what to put where."
 
 
+class DatasetCorruptError(ValueError):
+    "A data set file that is there but cannot be read (truncated, damaged); the message names the file."
+
+
 CIFAR10_STATS = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
 CIFAR100_STATS = ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762))
 FASHION_STATS = ((0.2860,), (0.3530,))  # before padding to 32x32; close enough after it
+# the full Tiny ImageNet train split's, resized to 32x32 (from ../shared/weights/resnet18-tiny-imagenet-32.json)
+TINY_IMAGENET_STATS = ((0.4807, 0.4485, 0.3980), (0.2538, 0.2455, 0.2601))
 
 _ARCHIVES = {  # name -> (torchvision class, files to put in the root, md5 of the archive, stats)
     "cifar10": (torchvision.datasets.CIFAR10, "cifar-10-python.tar.gz (or its extracted folder cifar-10-batches-py/)",
@@ -82,8 +90,11 @@ _ARCHIVES = {  # name -> (torchvision class, files to put in the root, md5 of th
 }
 _SUBSETS = {"cifar10-subset": ("cifar10-subset.npz", CIFAR10_STATS),
             "cifar100-subset": ("cifar100-subset.npz", CIFAR100_STATS)}
+# JPEG archives: name -> (file, (train split key, test split key), key of the class names, stats)
+_JPEG_NPZ = {"cifar10-jpeg": ("cifar10-jpeg.npz", ("train", "test"), "classes", CIFAR10_STATS),
+             "tiny-imagenet-sample": ("tiny-imagenet-sample.npz", ("train", "val"), "wnids", TINY_IMAGENET_STATS)}
 
-DATASET_NAMES = tuple(_ARCHIVES) + tuple(_SUBSETS) + ("imagefolder:<path>",)
+DATASET_NAMES = (tuple(_ARCHIVES) + tuple(_SUBSETS) + tuple(_JPEG_NPZ) + ("tiny-imagenet", "imagefolder:<path>"))
 
 # %% ../nbs/01_data.ipynb #8c8f39d7
 def _download_allowed(download: bool | None) -> bool:
@@ -123,18 +134,91 @@ def _from_torchvision(name, root, train, download) -> ImageData:
     return ImageData(data.contiguous(), labels, list(ds.classes), mean, std, name)
 
 
-def _from_subset(name, root, train) -> ImageData:
-    file, (mean, std) = _SUBSETS[name]
+def _npz_path(name, root, file) -> Path:
     path = Path(root) / file
     if not path.exists():
         raise DatasetNotFoundError(
             f"data set {name!r}: file {file} not found in {Path(root).resolve()}. Put {file} there "
             f"(on the development machines it is ../shared/data/{file}; set ARCHFT_DATA=../shared/data).")
+    return path
+
+
+def _read_npz(name, path, keys) -> dict:
+    "The arrays `keys` of the .npz `path`; a damaged file is named as such, not left to zipfile's bare error."
+    try:
+        with np.load(path) as z: return {k: z[k] for k in keys}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
+        raise DatasetCorruptError(
+            f"data set {name!r}: file {Path(path).resolve()} is damaged or incomplete ({type(e).__name__}: {e}). "
+            f"Replace it with a good copy (compare its sha256 with the one in the data README).") from e
+
+
+def _from_subset(name, root, train) -> ImageData:
+    file, (mean, std) = _SUBSETS[name]
+    path = _npz_path(name, root, file)
     split = "train" if train else "test"
-    with np.load(path) as z:
-        x, y, classes = z[f"x_{split}"], z[f"y_{split}"], [str(c) for c in z["classes"]]
+    z = _read_npz(name, path, [f"x_{split}", f"y_{split}", "classes"])
+    x, y, classes = z[f"x_{split}"], z[f"y_{split}"], [str(c) for c in z["classes"]]
     images = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
     return ImageData(images, torch.as_tensor(y, dtype=torch.long), classes, mean, std, name)
+
+
+
+def decode_jpegs(buffers, chunk: int = 5000) -> torch.Tensor:
+    """Decode a list of JPEG files (1-D uint8 tensors) of one size into a uint8 tensor (N, 3, H, W). Grey images
+    become RGB (`ImageReadMode.RGB`); chunks keep the peak memory near the result's own size."""
+    from torchvision.io import ImageReadMode, decode_jpeg
+    out = None
+    for s in range(0, len(buffers), chunk):
+        imgs = decode_jpeg(list(buffers[s:s + chunk]), mode=ImageReadMode.RGB)
+        if out is None: out = torch.empty((len(buffers), *imgs[0].shape), dtype=torch.uint8)
+        for i, im in enumerate(imgs):
+            if im.shape != out.shape[1:]:
+                raise ValueError(f"image {s + i} is {tuple(im.shape)}, the first one {tuple(out.shape[1:])}")
+            out[s + i] = im
+    return out if out is not None else torch.empty((0, 3, 0, 0), dtype=torch.uint8)
+
+
+def _file_sha256(path) -> str:
+    with open(path, "rb") as f: return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _cached_decode(path, split, buf, offsets) -> torch.Tensor:
+    """The decoded images of one split of a JPEG .npz, cached as .npy in the archft cache under the file's sha256
+    (decoding costs seconds, reading the .npy a fraction of one; another file never gets this cache)."""
+    cache = cache_dir() / "data" / f"{Path(path).stem}-{_file_sha256(path)[:16]}-{split}.npy"
+    images = _load_npy(cache)
+    if images is None:
+        buf = torch.from_numpy(buf)
+        images = decode_jpegs([buf[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)])
+        _save_npy(images, cache)
+    return images
+
+
+def _load_npy(path):
+    if not path.exists(): return None
+    try: return torch.from_numpy(np.load(path))
+    except (OSError, ValueError): path.unlink(missing_ok=True); return None  # a damaged cache is rebuilt
+
+
+def _save_npy(images, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npy")
+    np.save(tmp, images.numpy()); tmp.replace(path)  # atomic: readers see the whole file or none
+
+
+def _from_jpeg_npz(name, root, train) -> ImageData:
+    file, splits, class_key, (mean, std) = _JPEG_NPZ[name]
+    path = _npz_path(name, root, file)
+    split = splits[0] if train else splits[1]
+    z = _read_npz(name, path, [f"jpeg_{split}", f"offsets_{split}", f"y_{split}", class_key])
+    try:
+        images = _cached_decode(path, split, z[f"jpeg_{split}"], z[f"offsets_{split}"])
+    except RuntimeError as e:  # torchvision's decode error on a broken JPEG
+        raise DatasetCorruptError(f"data set {name!r}: file {Path(path).resolve()} holds a JPEG that does not "
+                                  f"decode ({e}); replace the file with a good copy") from e
+    labels = torch.as_tensor(z[f"y_{split}"], dtype=torch.long)
+    return ImageData(images, labels, [str(c) for c in z[class_key]], mean, std, name)
 
 # %% ../nbs/01_data.ipynb #2acec263
 def _from_imagefolder(path, train, image_size=32) -> ImageData:
@@ -146,7 +230,11 @@ def _from_imagefolder(path, train, image_size=32) -> ImageData:
     sub = {s for s in ("train", "test", "val") if (root / s).is_dir()}
     folder = root / ("train" if train else ("test" if "test" in sub else "val")) if "train" in sub else root
     tf = T.Compose([T.PILToTensor(), T.Resize(image_size, antialias=True), T.CenterCrop(image_size)])
-    ds = torchvision.datasets.ImageFolder(str(folder), transform=tf)
+    try:
+        ds = torchvision.datasets.ImageFolder(str(folder), transform=tf)
+    except FileNotFoundError as e:  # no class folder, or a class folder without images
+        raise DatasetNotFoundError(f"imagefolder: {folder.resolve()} needs one folder per class, each with at "
+                                   f"least one image (.jpg, .png, ...); torchvision says: {e}") from e
     images = torch.stack([ds[i][0] for i in range(len(ds))])
     if images.shape[1] == 4: images = images[:, :3]
     labels = torch.as_tensor(ds.targets, dtype=torch.long)
@@ -168,6 +256,8 @@ def load_dataset(name: str, train: bool = True, root=None, download: bool | None
         return _from_imagefolder(name.split(":", 1)[1], train, image_size)
     if name in _ARCHIVES: return _from_torchvision(name, root, train, download)
     if name in _SUBSETS: return _from_subset(name, root, train)
+    if name in _JPEG_NPZ: return _from_jpeg_npz(name, root, train)
+    if name == "tiny-imagenet": return _from_tiny_imagenet(root, train, download)
     raise ValueError(f"unknown data set {name!r}; valid: {', '.join(DATASET_NAMES)}")
 
 
@@ -181,6 +271,62 @@ def first_available(names, root=None, download: bool | None = None) -> str:
         except DatasetNotFoundError as e:
             errors.append(str(e))
     raise DatasetNotFoundError("none of the data sets is available:\n" + "\n".join(errors))
+
+# %% ../nbs/01_data.ipynb #00ebbeed
+TINY_IMAGENET_URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
+TINY_IMAGENET_MD5 = "90528d7ca1a48142e341f4ef8d21d0de"
+
+
+def _tiny_files(folder: Path, train: bool):
+    "The (file, wnid) pairs of one split of the official layout, by file number (the order of the sample archive)."
+    number = lambda f: int(f.stem.rsplit("_", 1)[1])
+    wnids = (folder / "wnids.txt").read_text().split()
+    if train:
+        pairs = [(f, w) for w in wnids for f in sorted((folder / "train" / w / "images").glob("*.JPEG"), key=number)]
+    else:  # the labelled val split is the test split
+        rows = [line.split("\t")[:2] for line in (folder / "val" / "val_annotations.txt").read_text().splitlines() if line]
+        pairs = sorted(((folder / "val" / "images" / f, w) for f, w in rows), key=lambda p: number(p[0]))
+    return wnids, pairs
+
+
+def _from_tiny_imagenet(root, train, download) -> ImageData:
+    root = Path(root); folder = root / "tiny-imagenet-200"
+    if not (folder / "wnids.txt").exists() and _download_allowed(download):
+        from torchvision.datasets.utils import download_and_extract_archive
+        try: download_and_extract_archive(TINY_IMAGENET_URL, str(root), md5=TINY_IMAGENET_MD5)
+        except Exception as e: reason = f"the download failed ({type(e).__name__}: {e})"
+    else:
+        reason = "download disabled (ARCHFT_DOWNLOAD=0)"
+    if not (folder / "wnids.txt").exists():
+        raise DatasetNotFoundError(
+            f"data set 'tiny-imagenet': {folder.resolve()}/wnids.txt not found and {reason}. Unzip "
+            f"{TINY_IMAGENET_URL} (md5 {TINY_IMAGENET_MD5}) into {root.resolve()}, or use 'tiny-imagenet-sample' "
+            f"(tiny-imagenet-sample.npz: 100 train images per class and the whole val split).")
+    wnids, pairs = _tiny_files(folder, train)
+    if not pairs: raise DatasetCorruptError(f"data set 'tiny-imagenet': no images in {folder.resolve()}")
+    index = {w: i for i, w in enumerate(wnids)}
+    unknown = {w for _, w in pairs} - set(index)
+    if unknown: raise DatasetCorruptError(f"{folder.resolve()}: labels {sorted(unknown)[:5]} are not in wnids.txt")
+    # cache key: the files' names, sizes and times, so that a changed tree is decoded again
+    key = hashlib.sha256(repr([(str(f.relative_to(folder)), f.stat().st_size, f.stat().st_mtime_ns, w)
+                               for f, w in pairs]).encode()).hexdigest()[:16]
+    cache = cache_dir() / "data" / f"tiny-imagenet-200-{key}-{'train' if train else 'val'}.npy"
+    images = _load_npy(cache)
+    if images is None:
+        images = decode_jpegs([torchvision.io.read_file(str(f)) for f, _ in pairs])
+        _save_npy(images, cache)
+    labels = torch.tensor([index[w] for _, w in pairs], dtype=torch.long)
+    return ImageData(images, labels, wnids, *TINY_IMAGENET_STATS, "tiny-imagenet")
+
+
+def resize_images(data: ImageData, size: int) -> ImageData:
+    """`data` with its images resized to `size` x `size` (antialiased bilinear, uint8 out: the same operation as the
+    image-folder loader's `Resize`), e.g. Tiny ImageNet's 64x64 for 32x32 source pretraining."""
+    from torchvision.transforms.v2 import functional as TF
+    if data.images.shape[-2:] == (size, size): return data
+    out = torch.cat([TF.resize(data.images[s:s + 10000], [size, size], antialias=True)
+                     for s in range(0, len(data), 10000)])
+    return ImageData(out.contiguous(), data.labels, data.classes, data.mean, data.std, data.name)
 
 # %% ../nbs/01_data.ipynb #303a2e56
 def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0):
@@ -206,6 +352,8 @@ def train_val_split(data: ImageData, val_fraction: float, seed: int = 0):
 def subsample(data: ImageData, n_per_class: int | None, seed: int = 0) -> ImageData:
     "Keep (at most) `n_per_class` seeded random images of every class; `None` keeps everything."
     if n_per_class is None: return data
+    if not isinstance(n_per_class, (int, np.integer)) or isinstance(n_per_class, bool) or n_per_class < 1:
+        raise ValueError(f"n_per_class must be a whole number >= 1 (or None for all images), got {n_per_class!r}")
     g = torch.Generator().manual_seed(seed)
     keep = []
     for c in range(data.num_classes):
