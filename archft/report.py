@@ -21,7 +21,7 @@ __all__ = ['VERDICTS', 'KINDS', 'CLAIM_COLUMNS', 'EVIDENCE_COLUMNS', 'PROFILE_OR
 
 # %% ../nbs/90_report.ipynb #8acba618
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
-KINDS = ("exact", "compare", "level")
+KINDS = ("exact", "compare", "level", "setup")
 
 
 def _floats(values) -> np.ndarray:
@@ -40,6 +40,7 @@ def interval(values, confidence: float = 0.95) -> tuple[float, float]:
 def verdict(kind: str, values, paper=None, baseline=None, direction: str = "greater") -> str:
     "The verdict on a claim (see above): `values` per seed; `baseline` per seed for `compare`."
     if kind not in KINDS: raise ValueError(f"unknown claim kind {kind!r}; valid: {', '.join(KINDS)}")
+    if kind == "setup": return "n/a (setup, not a claim)"
     if kind == "exact":
         vals = json.loads(values) if isinstance(values, str) else values
         vals = vals if isinstance(vals, (list, tuple)) else [vals]
