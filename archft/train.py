@@ -5,8 +5,10 @@
 # %% ../nbs/02_train.ipynb #ab8d6626
 from __future__ import annotations
 
+import json
 import math
 import os
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +20,7 @@ from tqdm.auto import tqdm
 from .data import TensorLoader
 
 # %% auto #0
-__all__ = ['evaluate', 'save_checkpoint', 'load_checkpoint', 'make_sgd', 'fit']
+__all__ = ['evaluate', 'StaleCacheError', 'save_checkpoint', 'key_diff', 'load_checkpoint', 'make_sgd', 'fit']
 
 # %% ../nbs/02_train.ipynb #f50bea35
 @torch.no_grad()
@@ -35,19 +37,53 @@ def evaluate(model: nn.Module, loader, max_batches: int | None = None) -> float:
     return correct / max(total, 1)
 
 # %% ../nbs/02_train.ipynb #1de978e8
-def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
-    "`torch.save` `state` to `path` atomically."
+class StaleCacheError(ValueError):
+    "A checkpoint or cached artifact was made with other settings than the ones asked for."
+
+
+def save_checkpoint(state: dict, path: str | os.PathLike, key: dict | None = None) -> Path:
+    "`torch.save` `state` (and its cache `key`, if given) to `path` atomically."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    if key is not None: state = {**state, "key": key}
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # per process: two writers never share a file
     torch.save(state, tmp)
     tmp.replace(path)
     return path
 
 
-def load_checkpoint(path: str | os.PathLike | None, map_location="cpu") -> dict | None:
-    "The checkpoint at `path`, or `None` if there is none."
+def _flat(d, prefix=""):
+    "A nested dict as {'a.b': value}, values in a comparable (JSON) form."
+    out = {}
+    for k, v in (d or {}).items():
+        if isinstance(v, dict): out.update(_flat(v, f"{prefix}{k}."))
+        else: out[f"{prefix}{k}"] = json.dumps(v, sort_keys=True, default=str)
+    return out
+
+
+def key_diff(stored: dict | None, key: dict) -> dict:
+    "The fields on which `stored` and `key` differ, as {field: (stored value, asked value)} (JSON text)."
+    a, b = _flat(stored), _flat(key)
+    return {f: (a.get(f, "<missing>"), b.get(f, "<missing>")) for f in sorted(set(a) | set(b)) if a.get(f) != b.get(f)}
+
+
+def load_checkpoint(path: str | os.PathLike | None, map_location="cpu", key: dict | None = None,
+                    strict: bool = False) -> dict | None:
+    """The checkpoint at `path`, or `None` if there is none.
+
+    With a `key`, a checkpoint saved under another key (or none) is stale: `None` and a warning naming the path and the
+    differing fields (so the caller starts afresh and overwrites it), or `StaleCacheError` when `strict`."""
     if path is None or not Path(path).exists(): return None
-    return torch.load(path, map_location=map_location, weights_only=False)
+    state = torch.load(path, map_location=map_location, weights_only=False)
+    if key is not None:
+        diff = key_diff(state.get("key") if isinstance(state, dict) else None, key)
+        if diff:
+            fields = "; ".join(f"{f}: stored {s}, asked {a}" for f, (s, a) in diff.items())
+            msg = f"stale checkpoint {path}: made with other settings ({fields})"
+            if strict: raise StaleCacheError(msg)
+            warnings.warn(msg + "; ignoring it", stacklevel=2)
+            return None
+    return state
+
 
 # %% ../nbs/02_train.ipynb #076bfe71
 def make_sgd(params, lr: float, iters: int, schedule: str = "constant", momentum: float = 0.9,
@@ -68,13 +104,14 @@ def make_sgd(params, lr: float, iters: int, schedule: str = "constant", momentum
 def fit(model: nn.Module, train_loader: TensorLoader, iters: int, lr: float, *, schedule: str = "constant",
         eval_fn=None, eval_every: int | None = None, checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 100, stop_after: int | None = None, desc: str = "train",
-        progress: bool = True) -> pd.DataFrame:
+        progress: bool = True, key: dict | None = None) -> pd.DataFrame:
     """Train `model` for `iters` iterations; return the log (iteration, loss, lr, test accuracy).
 
     `eval_fn(model) -> accuracy` is called every `eval_every` iterations (e.g. `partial(evaluate, loader=test)`).
-    Resumes from `checkpoint` if it exists. `stop_after` ends the call early (as an interruption would)."""
+    Resumes from `checkpoint` if it exists and was saved under the same `key` (see `load_checkpoint`).
+    `stop_after` ends the call early (as an interruption would)."""
     opt, sched = make_sgd(model.parameters(), lr, iters, schedule)
-    state = load_checkpoint(checkpoint)
+    state = load_checkpoint(checkpoint, key=key)
     start, log, running = 0, [], float("nan")   # running: smoothed training loss
     if state is not None:
         model.load_state_dict(state["model"]); opt.load_state_dict(state["optimizer"])
@@ -90,7 +127,7 @@ def fit(model: nn.Module, train_loader: TensorLoader, iters: int, lr: float, *, 
         if checkpoint is not None:
             save_checkpoint(dict(model=model.state_dict(), optimizer=opt.state_dict(),
                                  scheduler=sched.state_dict(), iteration=it, log=log, running_loss=running),
-                            checkpoint)
+                            checkpoint, key=key)
 
     if start == 0 and eval_every: record(0, float("nan"))
     model.train()
