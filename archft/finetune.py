@@ -42,11 +42,13 @@ def trainable(model: nn.Module) -> list:
 
 def finetune(model: ScopedResNet, train_loader: TensorLoader, test: PrefixCache, iters: int, lr: float = 0.05,
              eval_every: int = 1000, checkpoint: str | os.PathLike | None = None, stop_after: int | None = None,
-             desc: str = "finetune", progress: bool = True) -> pd.DataFrame:
-    "Stage 2 (or vanilla): train the in-scope weights and the head; test accuracy every `eval_every` iterations."
+             desc: str = "finetune", progress: bool = True, key: dict | None = None) -> pd.DataFrame:
+    """Stage 2 (or vanilla): train the in-scope weights and the head; test accuracy every `eval_every` iterations.
+
+    Resumes from `checkpoint` when it was saved under the same `key` (see `archft.train.load_checkpoint`)."""
     return fit(model, train_loader, iters, lr, schedule="constant", eval_fn=test.accuracy, eval_every=eval_every,
                checkpoint=checkpoint, checkpoint_every=max(eval_every, 50), stop_after=stop_after, desc=desc,
-               progress=progress)
+               progress=progress, key=key)
 
 # %% ../nbs/15_finetune.ipynb #84c569fe
 def iterations_to(curve: pd.DataFrame, target: float) -> int | None:

@@ -102,10 +102,11 @@ def _row(sample, it, actions, probs_path, greedy, greedy_probs, reward, info, tr
 
 def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: SearchConfig, seed: int = 0,
            checkpoint: str | os.PathLike | None = None, stop_after: int | None = None,
-           progress: bool = True, controller_kwargs: dict | None = None) -> SearchResult:
+           progress: bool = True, controller_kwargs: dict | None = None, key: dict | None = None) -> SearchResult:
     """Stage 1: search `supernet` with an LSTM controller; returns the log, A* and the stopping points.
 
-    `val_loader` gives the reward's batches (unaugmented). Resumes from `checkpoint` if it exists;
+    `val_loader` gives the reward's batches (unaugmented). Resumes from `checkpoint` if it exists and was saved
+    under the same `key` (see `load_checkpoint`);
     `stop_after` ends the call after that many controller samples (as an interruption would)."""
     torch.manual_seed(seed)
     controller = Controller(supernet.n_layers, supernet.rule.n_choices, **(controller_kwargs or {}))
@@ -117,7 +118,7 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
     convergence = RewardConvergence(config.rc_window, config.rc_patience, config.rc_tol)
     rewards = PrefixCache(supernet, val_loader)
     sample, log, running = 0, [], float("nan")
-    state = load_checkpoint(checkpoint)
+    state = load_checkpoint(checkpoint, key=key)
     if state is not None:
         supernet.load_state_dict(state["supernet"]); opt.load_state_dict(state["optimizer"])
         learner.load_state_dict(state["learner"]); gen.set_state(state["generator"])
@@ -133,7 +134,7 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
             save_checkpoint(dict(supernet=supernet.state_dict(), optimizer=opt.state_dict(),
                                  learner=learner.state_dict(), generator=gen.get_state(),
                                  stability=stability.state_dict(), convergence=convergence.state_dict(),
-                                 sample=sample, log=log, running_loss=running), checkpoint)
+                                 sample=sample, log=log, running_loss=running), checkpoint, key=key)
 
     end = config.n_samples if stop_after is None else min(config.n_samples, sample + stop_after)
     batches = train_loader.stream(sample * config.steps_per_sample)

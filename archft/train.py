@@ -5,8 +5,12 @@
 # %% ../nbs/02_train.ipynb #ab8d6626
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -15,39 +19,189 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .config import digest
 from .data import TensorLoader
 
 # %% auto #0
-__all__ = ['evaluate', 'save_checkpoint', 'load_checkpoint', 'make_sgd', 'fit']
+__all__ = ['AMP_MODES', 'FastPath', 'smooth', 'as_float', 'as_running', 'evaluate', 'StaleCacheError', 'save_checkpoint',
+           'key_diff', 'load_checkpoint', 'frozen_keys', 'state_digest', 'trained_state', 'load_trained_state',
+           'make_sgd', 'fit']
+
+# %% ../nbs/02_train.ipynb #f4a0c1d3
+AMP_MODES = ("auto", "bf16", "off")
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """How the training steps run: bf16 autocast (`amp_dtype`), channels-last tensors, `torch.compile`.
+
+    The default (all off) is the plain float32 loop. `from_profile` resolves the profile's `amp`, `channels_last`
+    and `compile` settings for a device: `auto` means on for CUDA, off on the CPU (measured in
+    `benchmarks/bench_gpu.py`: on one CPU thread bf16 and channels-last make the steps slower)."""
+    amp_dtype: torch.dtype | None = None
+    channels_last: bool = False
+    compile: bool = False
+
+    @classmethod
+    def from_profile(cls, p, device="cpu") -> "FastPath":
+        cuda = torch.device(device).type == "cuda"
+        amp, cl, comp = p.get("amp", "off"), p.get("channels_last", "auto"), p.get("compile", False)
+        if amp not in AMP_MODES: raise ValueError(f"profile setting amp={amp!r}: choose one of {', '.join(AMP_MODES)}")
+        if cl not in ("auto", True, False):
+            raise ValueError(f"profile setting channels_last={cl!r}: choose 'auto', True or False")
+        if not isinstance(comp, bool): raise ValueError(f"profile setting compile={comp!r}: choose True or False")
+        return cls(torch.bfloat16 if amp == "bf16" or (amp == "auto" and cuda) else None,
+                   cl is True or (cl == "auto" and cuda), comp)
+
+    def describe(self) -> dict:
+        "The resolved settings, for the provenance record beside a result."
+        return dict(amp=str(self.amp_dtype).removeprefix("torch.") if self.amp_dtype else "off",
+                    channels_last=self.channels_last, compile=self.compile)
+
+    def autocast(self, device: torch.device | str):
+        "A context that runs the forward pass (and the loss) in `amp_dtype`; a no-op when amp is off."
+        return torch.autocast(torch.device(device).type, dtype=self.amp_dtype or torch.bfloat16,
+                              enabled=self.amp_dtype is not None)
+
+    def prepare(self, model: nn.Module) -> nn.Module:
+        "`model` in place in the memory format of the fast path."
+        return model.to(memory_format=torch.channels_last) if self.channels_last else model
+
+    def batch(self, x: torch.Tensor) -> torch.Tensor:
+        "A batch of images in the memory format of the fast path."
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last and x.dim() == 4 else x
+
+    def compiled(self, fn):
+        "`torch.compile(fn)` where `compile` is on (use only for fixed shapes: a new shape recompiles)."
+        return torch.compile(fn, dynamic=False) if self.compile else fn
+
+
+def smooth(running: torch.Tensor | None, loss: torch.Tensor, keep: float = 0.9, new: float = 0.1) -> torch.Tensor:
+    """`keep * running + new * loss`, kept on the loss's device in float64 so that a step never waits for the device
+    (no `.item()`), with the very numbers of the Python-float arithmetic (IEEE double either way)."""
+    loss = loss.detach().double()
+    return loss if running is None else keep * running + new * loss
+
+
+def as_float(running: torch.Tensor | None) -> float:
+    "The smoothed loss as a Python float (a host synchronisation: only at logging and checkpoint points)."
+    return float("nan") if running is None else running.item()
+
+
+def as_running(value: float, device) -> torch.Tensor | None:
+    "A smoothed loss read from a checkpoint, back on the device."
+    return None if value != value else torch.tensor(value, dtype=torch.float64, device=device)
+
 
 # %% ../nbs/02_train.ipynb #f50bea35
 @torch.no_grad()
-def evaluate(model: nn.Module, loader, max_batches: int | None = None) -> float:
-    "Top-1 accuracy of `model` over `loader` (or its first `max_batches` batches)."
+def evaluate(model: nn.Module, loader, max_batches: int | None = None, fast: FastPath | None = None) -> float:
+    "Top-1 accuracy of `model` over `loader` (or its first `max_batches` batches), run the way `fast` trains it."
+    fast = fast or FastPath()
     was_training = model.training
     model.eval()
-    correct = total = 0
+    correct, total = None, 0
     for b, (x, y) in enumerate(loader):
         if max_batches is not None and b >= max_batches: break
-        correct += (model(x).argmax(1) == y).sum().item()
+        with fast.autocast(x.device):
+            hit = (model(fast.batch(x)).argmax(1) == y).sum()
+        correct = hit if correct is None else correct + hit   # summed on the device, read once
         total += len(y)
     model.train(was_training)
-    return correct / max(total, 1)
+    return (0 if correct is None else correct.item()) / max(total, 1)
+
 
 # %% ../nbs/02_train.ipynb #1de978e8
-def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
-    "`torch.save` `state` to `path` atomically."
+class StaleCacheError(ValueError):
+    "A checkpoint or cached artifact was made with other settings than the ones asked for."
+
+
+def save_checkpoint(state: dict, path: str | os.PathLike, key: dict | None = None) -> Path:
+    "`torch.save` `state` (and its cache `key`, if given) to `path` atomically."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    if key is not None: state = {**state, "key": key}
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # per process: two writers never share a file
     torch.save(state, tmp)
     tmp.replace(path)
     return path
 
 
-def load_checkpoint(path: str | os.PathLike | None, map_location="cpu") -> dict | None:
-    "The checkpoint at `path`, or `None` if there is none."
+def _flat(d, prefix=""):
+    "A nested dict as {'a.b': value}, values in a comparable (JSON) form."
+    out = {}
+    for k, v in (d or {}).items():
+        if isinstance(v, dict): out.update(_flat(v, f"{prefix}{k}."))
+        else: out[f"{prefix}{k}"] = json.dumps(v, sort_keys=True, default=str)
+    return out
+
+
+def key_diff(stored: dict | None, key: dict) -> dict:
+    "The fields on which `stored` and `key` differ, as {field: (stored value, asked value)} (JSON text)."
+    a, b = _flat(stored), _flat(key)
+    return {f: (a.get(f, "<missing>"), b.get(f, "<missing>")) for f in sorted(set(a) | set(b)) if a.get(f) != b.get(f)}
+
+
+def load_checkpoint(path: str | os.PathLike | None, map_location="cpu", key: dict | None = None,
+                    strict: bool = False) -> dict | None:
+    """The checkpoint at `path`, or `None` if there is none.
+
+    With a `key`, a checkpoint saved under another key (or none) is stale: `None` and a warning naming the path and the
+    differing fields (so the caller starts afresh and overwrites it), or `StaleCacheError` when `strict`."""
     if path is None or not Path(path).exists(): return None
-    return torch.load(path, map_location=map_location, weights_only=False)
+    state = torch.load(path, map_location=map_location, weights_only=False)
+    if key is not None:
+        diff = key_diff(state.get("key") if isinstance(state, dict) else None, key)
+        if diff:
+            fields = "; ".join(f"{f}: stored {s}, asked {a}" for f, (s, a) in diff.items())
+            msg = f"stale checkpoint {path}: made with other settings ({fields})"
+            if strict: raise StaleCacheError(msg)
+            warnings.warn(msg + "; ignoring it", stacklevel=2)
+            return None
+    return state
+
+
+# %% ../nbs/02_train.ipynb #f4a0c1d6
+def frozen_keys(model: nn.Module) -> list:
+    """State-dict entries that training never changes: parameters without gradients, and the buffers (BatchNorm
+    statistics) of modules whose parameters are all frozen and which stay in eval mode. Call it in training mode."""
+    keys = []
+    for name, m in model.named_modules():
+        own = list(m.parameters(recurse=False))
+        still = own and not any(p.requires_grad for p in own) and not m.training
+        keys += [f"{name}.{n}".lstrip(".") for n, p in m.named_parameters(recurse=False) if not p.requires_grad]
+        if still: keys += [f"{name}.{n}".lstrip(".") for n, _ in m.named_buffers(recurse=False)]
+    return sorted(set(keys) & set(model.state_dict()))
+
+
+def state_digest(tensors: dict) -> str:
+    "The identity of some tensors (names, dtypes, shapes and bytes; not their memory format), via `config.digest`."
+    def h(t):
+        t = t.detach().cpu().contiguous().reshape(-1)
+        return f"{t.dtype}:{hashlib.sha256(t.view(torch.uint8).numpy().tobytes()).hexdigest()}"
+    return digest({k: [list(v.shape), h(v)] for k, v in tensors.items()})
+
+
+def trained_state(model: nn.Module, frozen: list) -> dict:
+    "What a checkpoint of `model` holds: the state training changes, and the digest of the frozen rest."
+    sd = model.state_dict()
+    return dict(changing={k: v for k, v in sd.items() if k not in set(frozen)},
+                frozen_digest=state_digest({k: sd[k] for k in frozen}))
+
+
+def load_trained_state(model: nn.Module, state: dict, frozen: list, path=None) -> bool:
+    """Load a checkpoint's changing state into `model`; False (and a warning) when its frozen part was another one.
+    Older checkpoints with the whole state dict (`state['model']` is all of it) load too."""
+    if "changing" not in state:
+        model.load_state_dict(state); return True
+    if state["frozen_digest"] != trained_state(model, frozen)["frozen_digest"]:
+        warnings.warn(f"stale checkpoint {path}: its frozen layers are not this model's; ignoring it", stacklevel=3)
+        return False
+    missing, unexpected = model.load_state_dict(state["changing"], strict=False)
+    if unexpected or set(missing) != set(frozen):
+        raise ValueError(f"checkpoint {path} does not fit the model: unexpected {unexpected}, "
+                         f"missing {sorted(set(missing) - set(frozen))}")
+    return True
+
 
 # %% ../nbs/02_train.ipynb #076bfe71
 def make_sgd(params, lr: float, iters: int, schedule: str = "constant", momentum: float = 0.9,
@@ -68,18 +222,24 @@ def make_sgd(params, lr: float, iters: int, schedule: str = "constant", momentum
 def fit(model: nn.Module, train_loader: TensorLoader, iters: int, lr: float, *, schedule: str = "constant",
         eval_fn=None, eval_every: int | None = None, checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 100, stop_after: int | None = None, desc: str = "train",
-        progress: bool = True) -> pd.DataFrame:
+        progress: bool = True, key: dict | None = None, fast: FastPath | None = None) -> pd.DataFrame:
     """Train `model` for `iters` iterations; return the log (iteration, loss, lr, test accuracy).
 
     `eval_fn(model) -> accuracy` is called every `eval_every` iterations (e.g. `partial(evaluate, loader=test)`).
-    Resumes from `checkpoint` if it exists. `stop_after` ends the call early (as an interruption would)."""
+    Resumes from `checkpoint` if it exists and was saved under the same `key` (see `load_checkpoint`).
+    `stop_after` ends the call early (as an interruption would). `fast` (a `FastPath`) selects autocast,
+    channels-last and `torch.compile`; `None` is the plain float32 loop."""
+    fast = fast or FastPath()
+    fast.prepare(model)
     opt, sched = make_sgd(model.parameters(), lr, iters, schedule)
-    state = load_checkpoint(checkpoint)
-    start, log, running = 0, [], float("nan")   # running: smoothed training loss
-    if state is not None:
-        model.load_state_dict(state["model"]); opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        start, log, running = state["iteration"], state["log"], state["running_loss"]
+    model.train()
+    frozen = frozen_keys(model)                    # a checkpoint saves only what training changes
+    state = load_checkpoint(checkpoint, key=key)
+    start, log, running = 0, [], None              # running: smoothed training loss, on the device
+    if state is not None and load_trained_state(model, state["model"], frozen, checkpoint):
+        opt.load_state_dict(state["optimizer"]); sched.load_state_dict(state["scheduler"])
+        start, log = state["iteration"], state["log"]
+        running = as_running(state["running_loss"], next(model.parameters()).device)
 
     def record(it, loss):
         row = dict(iteration=it, loss=loss, lr=opt.param_groups[0]["lr"])
@@ -88,21 +248,24 @@ def fit(model: nn.Module, train_loader: TensorLoader, iters: int, lr: float, *, 
 
     def save(it):
         if checkpoint is not None:
-            save_checkpoint(dict(model=model.state_dict(), optimizer=opt.state_dict(),
-                                 scheduler=sched.state_dict(), iteration=it, log=log, running_loss=running),
-                            checkpoint)
+            save_checkpoint(dict(model=trained_state(model, frozen), optimizer=opt.state_dict(),
+                                 scheduler=sched.state_dict(), iteration=it, log=log, running_loss=as_float(running)),
+                            checkpoint, key=key)
 
+    forward = fast.compiled(lambda x, y: F.cross_entropy(model(x), y))   # fixed shapes: compiled once
     if start == 0 and eval_every: record(0, float("nan"))
     model.train()
     end = iters if stop_after is None else min(iters, start + stop_after)
     batches = train_loader.stream(start)
     for it in tqdm(range(start + 1, end + 1), initial=start, total=iters, desc=desc, disable=not progress):
         x, y = next(batches)
-        loss = F.cross_entropy(model(x), y)
+        with fast.autocast(x.device):
+            loss = forward(fast.batch(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step(); sched.step()
-        running = loss.item() if math.isnan(running) else 0.9 * running + 0.1 * loss.item()
-        if eval_every and (it % eval_every == 0 or it == iters): record(it, running)
+        running = smooth(running, loss)           # no .item() here: the device runs ahead of the host
+        if eval_every and (it % eval_every == 0 or it == iters): record(it, as_float(running))
         if it % checkpoint_every == 0 or it == end: save(it)
     return pd.DataFrame(log)
+
