@@ -7,21 +7,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import random
 import subprocess
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 import torch
 
 # %% auto #0
-__all__ = ['PROFILES', 'PROFILE_NAMES', 'profile_table', 'Profile', 'resolve_profile_name', 'get_profile', 'seed_everything',
-           'torch_threads', 'get_device', 'project_root', 'data_root', 'cache_dir', 'results_dir', 'hardware',
-           'git_commit', 'provenance', 'save_json', 'digest']
+__all__ = ['PROFILES', 'PROFILE_NAMES', 'SPECS', 'RELATIONS', 'profile_table', 'Spec', 'Profile', 'resolve_profile_name',
+           'parse_overrides', 'check_profile', 'get_profile', 'seed_everything', 'torch_threads', 'get_device',
+           'project_root', 'data_root', 'cache_dir', 'results_dir', 'hardware', 'git_commit', 'provenance', 'save_json',
+           'digest', 'state_digest']
 
 # %% ../nbs/00_config.ipynb #3ac5168f
 PROFILES: dict[str, dict] = {
@@ -87,6 +91,87 @@ def profile_table() -> pd.DataFrame:
     "The settings of every profile, one row per setting."
     return pd.DataFrame(PROFILES).T[list(PROFILE_NAMES)]
 
+# %% ../nbs/00_config.ipynb #090aff21
+@dataclass(frozen=True)
+class Spec:
+    """What one setting may hold: a type (`int`, `float`, `bool`, `str`), optional bounds (`ge`, `gt`, `le`, `lt`),
+    optional `choices`, `none=True` where `None` is allowed, `items=True` for a non-empty list of that type
+    (`unique` items), `one_or_list` for a value or a non-empty list of values."""
+    type: type
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    choices: tuple | Callable | None = None   # a callable gives them late (the scopes live in `archft.space`)
+    none: bool = False
+    items: bool = False
+    unique: bool = False
+    one_or_list: bool = False
+
+    def _one(self, name: str, v, where: str = ""):
+        "Check and normalise a single value."
+        what = f"profile setting {name}{where}"
+        ok = {int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+              float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
+              bool: lambda v: isinstance(v, bool), str: lambda v: isinstance(v, str) and v != ""}[self.type]
+        if self.choices is not None:   # exact matches: `1 == True`, but 1 is no valid `channels_last`
+            choices = self.choices() if callable(self.choices) else self.choices
+            if not any(type(v) is type(c) and v == c for c in choices):
+                raise ValueError(f"{what}={v!r}: choose one of {', '.join(map(repr, choices))}")
+            return v
+        if not ok(v):
+            kind = {int: "an integer", float: "a finite number", bool: "True or False", str: "a non-empty string"}
+            raise ValueError(f"{what}={v!r} must be {kind[self.type]}, got {type(v).__name__}")
+        for bound, fails, text in ((self.ge, lambda b: v < b, ">="), (self.gt, lambda b: v <= b, ">"),
+                                   (self.le, lambda b: v > b, "<="), (self.lt, lambda b: v >= b, "<")):
+            if bound is not None and fails(bound): raise ValueError(f"{what}={v!r} must be {text} {bound}")
+        return float(v) if self.type is float else v
+
+    def check(self, name: str, value):
+        "`value` normalised (floats as float, lists as lists), or a `ValueError` that names the setting."
+        if value is None:
+            if self.none: return None
+            raise ValueError(f"profile setting {name}=None is not allowed")
+        if self.items or (self.one_or_list and isinstance(value, (list, tuple))):
+            if not isinstance(value, (list, tuple)) or not value:
+                raise ValueError(f"profile setting {name}={value!r} must be a non-empty list")
+            out = [self._one(name, v, f"[{i}]") for i, v in enumerate(value)]
+            if self.unique and len(set(out)) != len(out):
+                raise ValueError(f"profile setting {name}={value!r} has repeated items")
+            return out
+        return self._one(name, value)
+
+
+def _scopes() -> tuple:
+    from archft.space import SCOPES  # the search space owns them; imported late: config is archft's first module
+    return tuple(SCOPES)
+
+
+_COUNT, _POSITIVE = Spec(int, ge=1), Spec(float, gt=0)
+SPECS: dict[str, Spec] = {   # one spec per row of PROFILES
+    "target_datasets": Spec(str, items=True), "source_dataset": Spec(str, one_or_list=True),
+    "weights_source": Spec(str), "n_per_class": Spec(int, ge=1, none=True), "val_fraction": Spec(float, gt=0, lt=1),
+    "max_test_images": Spec(int, ge=1, none=True), "image_size": _COUNT, "batch_size": _COUNT, "eval_batch_size": _COUNT,
+    "threads": Spec(int, ge=1, none=True), "amp": Spec(str, choices=("auto", "bf16", "off")),
+    "channels_last": Spec(str, choices=("auto", True, False)), "compile": Spec(bool),
+    "pretrain_steps": _COUNT, "pretrain_lr": _POSITIVE, "pretrain_n_per_class": Spec(int, ge=1, none=True),
+    "search_iters": _COUNT, "supernet_steps_per_sample": _COUNT, "supernet_lr": _POSITIVE, "controller_lr": _POSITIVE,
+    "reward_batches": _COUNT, "es_patience": _COUNT, "es_confidence": Spec(float, gt=0, le=1), "rc_window": _COUNT,
+    "rc_patience": _COUNT, "stop_early": Spec(bool),
+    "finetune_iters": _COUNT, "stage2_init": Spec(str, choices=("pretrained", "supernet")), "finetune_lr": _POSITIVE,
+    "eval_every": _COUNT, "target_accuracy": Spec(float, gt=0, le=1, none=True),
+    "scopes": Spec(str, items=True, unique=True, choices=_scopes),
+    "seeds": Spec(int, items=True, unique=True, ge=0),
+    "darts_layers": _COUNT, "darts_channels": _COUNT, "darts_epochs": _COUNT, "darts_batch_size": _COUNT,
+    "darts_n_train": Spec(int, ge=1, none=True), "darts_order": Spec(str, choices=("first", "second")),
+    "eval_layers": _COUNT, "eval_channels": _COUNT, "eval_epochs": _COUNT, "eval_batch": _COUNT,
+}
+
+RELATIONS = [  # settings that constrain each other: (names, holds(profile), why)
+    (("search_iters", "supernet_steps_per_sample"), lambda p: p["search_iters"] >= p["supernet_steps_per_sample"],
+     "search_iters must be >= supernet_steps_per_sample, or no controller sample would run"),
+]
+
 # %% ../nbs/00_config.ipynb #7ed927d0
 class Profile(dict):
     "The settings of one profile; keys read as attributes (`p.batch_size`)."
@@ -94,6 +179,20 @@ class Profile(dict):
         try: return self[key]
         except KeyError: raise AttributeError(f"profile {self.get('name')!r} has no setting {key!r}; "
                                               f"settings: {sorted(self)}") from None
+
+    @property
+    def overrides(self) -> dict:
+        "The settings that differ from the named profile's (`{}` for the profile as the table has it)."
+        return {k: v for k, v in self.items() if k != "name" and PROFILES[k][self["name"]] != v}
+
+    @property
+    def label(self) -> str:
+        "The name, with the overrides where there are any: `smoke` or `smoke {\"search_iters\": 24}`."
+        return self["name"] + (f" {json.dumps(self.overrides, sort_keys=True)}" if self.overrides else "")
+
+    def settings(self, *names) -> dict:
+        "The values of the settings `names` (the part of a profile a cached artifact reads)."
+        return {n: self[n] for n in names}
 
 
 def resolve_profile_name(name: str = "auto") -> str:
@@ -105,16 +204,37 @@ def resolve_profile_name(name: str = "auto") -> str:
     return name
 
 
+def parse_overrides(overrides: str | dict | None) -> dict:
+    """Profile overrides as a dict, from a dict, `None`/`""`, or a JSON object as a string (a papermill parameter:
+    `-p overrides '{"search_iters": 24}'`)."""
+    if overrides is None: return {}
+    if isinstance(overrides, str):
+        if not overrides.strip(): return {}
+        try: overrides = json.loads(overrides)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"profile overrides {overrides!r} are not valid JSON ({e}); "
+                             'write a JSON object, e.g. \'{"search_iters": 24}\'') from None
+    if not isinstance(overrides, dict):
+        raise ValueError(f"profile overrides must be a JSON object (a dict) of setting: value, "
+                         f"got {type(overrides).__name__} {overrides!r}")
+    return dict(overrides)
+
+
+def check_profile(p: dict) -> Profile:
+    "Every setting of `p` checked (type, range) and normalised, and the settings that constrain each other."
+    out = Profile({k: SPECS[k].check(k, v) for k, v in p.items() if k != "name"}, name=p["name"])
+    for names, holds, why in RELATIONS:
+        if not holds(out): raise ValueError(f"profile settings {', '.join(f'{n}={out[n]!r}' for n in names)}: {why}")
+    return out
+
+
 def get_profile(name: str = "auto", **overrides) -> Profile:
-    "The settings of profile `name`, with optional `overrides` of single settings."
+    "The settings of profile `name`, with optional `overrides` of single settings; every setting is checked."
     name = resolve_profile_name(name)
     unknown = set(overrides) - set(PROFILES)
     if unknown:
         raise ValueError(f"unknown profile setting(s) {sorted(unknown)}; settings: {sorted(PROFILES)}")
-    p = Profile({k: v[name] for k, v in PROFILES.items()})
-    p.update(overrides)
-    p["name"] = name
-    return p
+    return check_profile({**{k: v[name] for k, v in PROFILES.items()}, **overrides, "name": name})
 
 # %% ../nbs/00_config.ipynb #e2be6f43
 def seed_everything(seed: int) -> None:
@@ -221,3 +341,15 @@ def digest(record) -> str:
     everything that determines it, so that a cache never answers for other inputs."""
     text = json.dumps(record, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def state_digest(state) -> str:
+    """A short digest of a state dict's names, dtypes, shapes and values (or of a module's state dict): the identity
+    of a network's weights in cache keys, wherever they came from."""
+    if isinstance(state, torch.nn.Module): state = state.state_dict()
+    h = hashlib.sha256()
+    for name, t in state.items():
+        t = t.detach().cpu().contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]

@@ -5,24 +5,36 @@
 # %% ../nbs/16_pipeline.ipynb #a60b2f0f
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+import json
+import warnings
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from .config import Profile, cache_dir, get_device, get_profile, hardware, provenance, seed_everything
-from .data import ImageData, TensorLoader, first_available, load_dataset, subsample, train_val_split
+from .config import (Profile, cache_dir, digest, get_device, get_profile, hardware, provenance, save_json,
+                     seed_everything, state_digest, torch_threads)
+from .data import ImageData, TensorLoader, first_available, load_dataset, stratified_split, subsample, train_val_split
 from .finetune import enas_model, finetune, iterations_to
 from .pretrained import load_base, resolve_weights_source
 from .search import SearchConfig, search
-from .supernet import PrefixCache, Supernet, vanilla_model
+from .supernet import PrefixCache, Supernet, build_model, vanilla_model
+from .train import load_checkpoint
 
 # %% auto #0
-__all__ = ['Experiment', 'prepare', 'run_search', 'run_finetune', 'run_scope', 'compare_arms']
+__all__ = ['SEARCH_READS', 'FINETUNE_READS', 'profile_threads', 'Experiment', 'prepare', 'run_search', 'run_finetune',
+           'run_scope', 'compare_arms']
 
 # %% ../nbs/16_pipeline.ipynb #51f7d5cf
+@contextmanager
+def profile_threads(p: Profile):
+    "Run a block with the profile's `threads` (torch's intra-op threads; `None` leaves torch's default)."
+    with torch_threads(p.threads or torch.get_num_threads()): yield
+
+
 @dataclass
 class Experiment:
     "The target task of a study: profile, data, loaders, pretrained base, seed, device."
@@ -46,72 +58,161 @@ class Experiment:
         test = TensorLoader(self.test, p.eval_batch_size, device=dev, image_size=p.image_size)
         return train, val, test
 
+    @cached_property
+    def fingerprints(self) -> dict:
+        "The identity of the data (`ImageData.fingerprint` of each split) and of the base's weights (`state_digest`)."
+        return dict(train=self.train.fingerprint(), val=self.val.fingerprint(), test=self.test.fingerprint(),
+                    weights=state_digest(self.base))
+
+    def key(self, scope: str, artifact: str, splits=("train", "val", "test"), settings=(), **extra) -> dict:
+        """The key of a cached `artifact` of `scope`: everything that determines it. `splits` and `settings` name the
+        data splits and profile settings it reads; `extra` adds the rest (a search's config, a fine-tuning's arm)."""
+        f = self.fingerprints
+        return dict(artifact=artifact, arch=self.arch, scope=scope, seed=self.seed, weights=f["weights"],
+                    data={s: f[s] for s in splits}, settings=self.profile.settings(*settings), **extra)
+
+    @property
+    def record_digest(self) -> str:
+        "The digest of this experiment's record: data, weights, seed, arch and every resolved setting."
+        return digest(self.key("*", "experiment", settings=[k for k in self.profile if k != "name"]))
+
+    def readable(self) -> dict:
+        "The names a person reads (they key nothing: two names for the same data or weights share their runs)."
+        return dict(profile=self.profile.name, overrides=self.profile.overrides, dataset=self.dataset,
+                    weights_source=self.weights_source)
+
     def run_dir(self, scope: str) -> Path:
-        key = f"{self.arch}-{self.dataset}-{self.profile.name}-{self.source_key}-seed{self.seed}-{scope}"
-        path = cache_dir() / "runs" / key
-        path.mkdir(parents=True, exist_ok=True)
+        """`$ARCHFT_CACHE/runs/<arch>-<scope>-seed<seed>-<digest>/`: the folder of the runs of `scope` on this
+        experiment's training data and base; each artifact in it is named by the digest of its own key."""
+        folder = self.key(scope, "run folder", splits=("train",))
+        path = cache_dir() / "runs" / f"{self.arch}-{scope}-seed{self.seed}-{digest(folder)}"
+        if not (path / "record.json").exists():
+            save_json(dict(key=folder, **self.readable()), path / "record.json")
+        return path
+
+    def artifact(self, scope: str, name: str, key: dict) -> Path:
+        "The checkpoint path of a cached artifact: `<run_dir>/<name>-<digest of key>.pt`, its key readable beside it."
+        path = self.run_dir(scope) / f"{name}-{digest(key)}.pt"
+        if not path.with_suffix(".json").exists():
+            save_json(dict(key=key, digest=digest(key), **self.readable()), path.with_suffix(".json"))
         return path
 
     def provenance(self, **extra) -> dict:
-        return provenance(self.profile.name, self.dataset, self.weights_source, self.seed, self.device,
-                          arch=self.arch, **extra)
+        "The provenance of a result: profile, overrides, data set, weights, seed, hardware, threads, record digest."
+        rec = provenance(self.profile.name, self.dataset, self.weights_source, self.seed, self.device, arch=self.arch,
+                         profile_overrides=self.profile.overrides, threads=self.profile.threads or torch.get_num_threads(),
+                         record=self.record_digest)
+        return {**rec, **extra}
 
     def claim(self, claim: str, paper, measured, figure: str = "", seeds=None) -> dict:
-        "A row of a reproduce notebook's claims table (see `archft.report`), with this experiment's provenance."
-        return dict(claim=claim, paper=paper, measured=measured, profile=self.profile.name, dataset=self.dataset,
+        """A row of a reproduce notebook's claims table (see `archft.report`), with this experiment's provenance;
+        `profile` names the overrides where there are any."""
+        return dict(claim=claim, paper=paper, measured=measured, profile=self.profile.label, dataset=self.dataset,
                     weights_source=self.weights_source, hardware=hardware(self.device),
-                    seeds=self.seed if seeds is None else seeds, figure=figure)
+                    seeds=self.seed if seeds is None else seeds, figure=figure,
+                    overrides=json.dumps(self.profile.overrides, sort_keys=True), record=self.record_digest)
 
 
 def prepare(arch: str = "resnet18", profile="auto", seed: int = 0, device="auto", weights: str | None = None,
             dataset: str | None = None, progress: bool = True) -> Experiment:
-    "The experiment of `arch` under `profile`: target data, splits, pretrained base."
+    "The experiment of `arch` under `profile` (a name or a `Profile`): target data, splits, pretrained base."
     p = get_profile(profile) if isinstance(profile, str) else profile
     device = get_device(device)
-    dataset = dataset or first_available(p.target_datasets)
-    full = subsample(load_dataset(dataset, train=True), p.n_per_class, seed)
-    train, val = train_val_split(full, p.val_fraction, seed)
-    test = load_dataset(dataset, train=False)
-    if p.max_test_images: test = test.subset(range(min(p.max_test_images, len(test))))
-    source = resolve_weights_source(weights or p.weights_source, arch, p)
-    base = load_base(arch, source, profile=p, seed=0, device=device, progress=progress).eval()
+    with profile_threads(p):
+        dataset = dataset or first_available(p.target_datasets)
+        full = subsample(load_dataset(dataset, train=True), p.n_per_class, seed)
+        train, val = train_val_split(full, p.val_fraction, seed)
+        test = load_dataset(dataset, train=False)
+        if p.max_test_images and p.max_test_images < len(test):
+            # a stratified subset, the same for every seed: test sets are often sorted by class
+            _, keep = stratified_split(test.labels, p.max_test_images / len(test), seed=0)
+            test = test.subset(keep)
+        source = resolve_weights_source(weights or p.weights_source, arch, p)
+        base = load_base(arch, source, profile=p, seed=0, device=device, progress=progress).eval()
     source_key = Path(source).stem if source.endswith((".pt", ".pth")) else source.replace(":", "_").replace("/", "_")
     return Experiment(p, arch, seed, device, dataset, train, val, test, base, base.weights_source, source_key)
 
 # %% ../nbs/16_pipeline.ipynb #6e2f4385
-def run_search(exp: Experiment, scope: str, progress: bool = True, **config) -> tuple:
-    "Stage 1 for `scope` (cached, resumable): the `SearchResult` and the trained supernet."
+SEARCH_READS = ("batch_size", "eval_batch_size", "image_size", "n_per_class", "val_fraction")
+FINETUNE_READS = ("finetune_iters", "finetune_lr", "eval_every", "batch_size", "eval_batch_size", "image_size",
+                  "n_per_class", "val_fraction")
+
+
+def _check_stored_key(path: Path, key: dict, strict: bool) -> Path:
+    """With `strict`, fail (`StaleCacheError`) before a run when the checkpoint at `path` holds another key; without,
+    the run's own load warns and recomputes."""
+    if strict and path.exists(): load_checkpoint(path, key=key, strict=True)
+    return path
+
+
+def run_search(exp: Experiment, scope: str, progress: bool = True, strict: bool = False, **config) -> tuple:
+    """Stage 1 for `scope` (cached, resumable): the `SearchResult` and the trained supernet.
+
+    `config` overrides `SearchConfig` fields. The checkpoint is keyed by everything the search reads; `strict`
+    raises instead of recomputing when a checkpoint's stored key differs."""
     p = exp.profile
-    seed_everything(exp.seed)
-    supernet = Supernet(exp.base, scope, num_classes=exp.train.num_classes).to(exp.device)
-    train, val, _ = exp.loaders()
-    cfg = SearchConfig.from_profile(p, **config)
-    tag = hashlib.sha1(repr(sorted(config.items())).encode()).hexdigest()[:8] if config else "default"
-    result = search(supernet, train, val, cfg, seed=exp.seed, checkpoint=exp.run_dir(scope) / f"search-{tag}.pt",
-                    progress=progress)
-    result.extra.update(exp.provenance(scope=scope), search_tag=tag)
+    with profile_threads(p):
+        seed_everything(exp.seed)
+        supernet = Supernet(exp.base, scope, num_classes=exp.train.num_classes).to(exp.device)
+        train, val, _ = exp.loaders()
+        cfg = SearchConfig.from_profile(p, **config)
+        key = exp.key(scope, "search", ("train", "val"), SEARCH_READS, rule=supernet.rule.name, sharing=supernet.sharing,
+                      config={k: v for k, v in asdict(cfg).items() if k != "checkpoint_every"})
+        result = search(supernet, train, val, cfg, seed=exp.seed, progress=progress, key=key,
+                        checkpoint=_check_stored_key(exp.artifact(scope, "search", key), key, strict))
+    result.extra.update(exp.provenance(scope=scope), search_tag=digest(key), search_record=digest(key))
     return result, supernet
 
 
+def _fresh_head(model, num_classes: int, seed: int):
+    "Give `model` a new linear head drawn from `seed` on the CPU: the same start for both arms, on any device."
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        head = torch.nn.Linear(model.head.in_features, num_classes)
+    model.head = head.to(next(model.blocks.parameters()).device)
+    return model
+
+
 def run_finetune(exp: Experiment, scope: str, supernet: Supernet | None = None, actions=None,
-                 arm: str = "enas", progress: bool = True, search_tag: str = "default") -> pd.DataFrame:
-    "Stage 2 (`arm='enas'`, from the supernet) or the vanilla baseline for `scope` (cached, resumable)."
-    p = exp.profile
-    train, _, test_loader = exp.loaders()
-    torch.manual_seed(exp.seed)
+                 arm: str = "enas", progress: bool = True, search_tag: str = "default", init: str | None = None,
+                 strict: bool = False) -> pd.DataFrame:
+    """Stage 2 (`arm='enas'`: architecture `actions`) or the vanilla baseline for `scope` (cached, resumable).
+
+    `init` (default: the profile's `stage2_init`): `pretrained` builds `actions` from the pretrained base (5x5 kernels
+    are the zero-padded 3x3 ones), `supernet` takes the search's weights and head (`supernet` needed). Both arms
+    with a fresh head start from the same head and see the same batches for the same seed."""
+    p, n = exp.profile, exp.train.num_classes
+    init = init or p.stage2_init
     if arm == "enas":
-        model = enas_model(supernet, actions)
-        name = "enas-" + ("" if search_tag == "default" else f"{search_tag}-") + "".join(map(str, actions))
+        if actions is None: raise ValueError("arm='enas' needs the architecture `actions` (a search's `result.actions`)")
+        if init not in ("pretrained", "supernet"): raise ValueError(f"unknown init {init!r}; valid: 'pretrained', 'supernet'")
+        if init == "supernet" and supernet is None: raise ValueError("init='supernet' needs the searched `supernet`")
+        actions = [int(a) for a in actions]
+        rule = supernet.rule.name if supernet is not None else "k3k5"
+        extra = dict(arm=arm, init=init, actions=actions, rule=rule)
+        if init == "supernet": extra["supernet"] = state_digest(supernet)   # the search's weights are its start
+        name = f"finetune-enas-{init}-{''.join(map(str, actions))}"
     elif arm == "vanilla":
-        model = vanilla_model(exp.base, scope, num_classes=exp.train.num_classes)
-        name = "vanilla"
+        init, extra, name = "pretrained", dict(arm=arm, init="pretrained"), "finetune-vanilla"
     else:
         raise ValueError(f"unknown arm {arm!r}; valid: 'enas', 'vanilla'")
-    model = model.to(exp.device)
-    test = PrefixCache(model, test_loader)
-    curve = finetune(model, train, test, p.finetune_iters, p.finetune_lr, p.eval_every,
-                     checkpoint=exp.run_dir(scope) / f"finetune-{name}.pt", desc=f"{arm} {scope}", progress=progress)
-    return curve.assign(arm=arm, scope=scope, seed=exp.seed)
+    key = exp.key(scope, "finetune", ("train", "test"), FINETUNE_READS, **extra)
+    with profile_threads(p):
+        train, _, test_loader = exp.loaders()
+        if arm == "vanilla":
+            model = _fresh_head(vanilla_model(exp.base, scope), n, exp.seed)
+        elif init == "pretrained":
+            model = (enas_model(supernet, actions, init, base=exp.base, num_classes=n) if supernet is not None
+                     else build_model(exp.arch, actions, scope, n, rule=rule, weights=exp.base))
+            model = _fresh_head(model, n, exp.seed)
+        else:
+            model = enas_model(supernet, actions, init)
+        model = model.to(exp.device)
+        test = PrefixCache(model, test_loader)
+        curve = finetune(model, train, test, p.finetune_iters, p.finetune_lr, p.eval_every,
+                         checkpoint=_check_stored_key(exp.artifact(scope, name, key), key, strict),
+                         desc=f"{arm} {scope}", progress=progress, key=key)
+    return curve.assign(arm=arm, scope=scope, seed=exp.seed, init=init, record=digest(key))
 
 
 def run_scope(exp: Experiment, scope: str, progress: bool = True, **config) -> dict:
