@@ -29,12 +29,21 @@ def pad_kernel(weight: torch.Tensor, size: int) -> torch.Tensor:
 SHARING = ("separate", "shared")
 
 # %% ../nbs/11_supernet.ipynb #1fcec9e3
+def _unused_taps(size: int, k: int, stride: int, padding: int) -> int:
+    "Taps cropped from each side of a `k`-tap kernel: as many as only multiply zero padding on *both* sides."
+    out = (size + 2 * padding - k) // stride + 1
+    lead = max(0, padding - (out - 1) * stride)        # before the first pixel even for the last output
+    trail = max(0, k - 1 - (size - 1 + padding))       # after the last pixel even for the first output
+    return min(lead, trail, (k - 1) // 2)
+
+
 def conv2d_skip_padding(x: torch.Tensor, weight: torch.Tensor, stride: int = 1, padding: int = 0,
                         dilation: int = 1) -> torch.Tensor:
-    "`F.conv2d` without the kernel taps that can only multiply zero padding (exact; stride-1, undilated convs)."
+    "`F.conv2d` without the kernel taps that can only multiply zero padding (exact; undilated convs)."
     ch = cw = 0
-    if stride == 1 and dilation == 1:
-        ch, cw = max(0, padding - (x.shape[-2] - 1)), max(0, padding - (x.shape[-1] - 1))
+    if dilation == 1:
+        ch = _unused_taps(x.shape[-2], weight.shape[-2], stride, padding)
+        cw = _unused_taps(x.shape[-1], weight.shape[-1], stride, padding)
     if ch or cw:
         k_h, k_w = weight.shape[-2], weight.shape[-1]
         weight = weight[:, :, ch:k_h - ch, cw:k_w - cw]

@@ -197,7 +197,8 @@ def load_trained_state(model: nn.Module, state: dict, frozen: list, path=None) -
         warnings.warn(f"stale checkpoint {path}: its frozen layers are not this model's; ignoring it", stacklevel=3)
         return False
     missing, unexpected = model.load_state_dict(state["changing"], strict=False)
-    if unexpected or set(missing) != set(frozen):
+    # frozen entries may be absent (BatchNorm fills in a missing `num_batches_tracked` without reporting it)
+    if unexpected or not set(missing) <= set(frozen):
         raise ValueError(f"checkpoint {path} does not fit the model: unexpected {unexpected}, "
                          f"missing {sorted(set(missing) - set(frozen))}")
     return True
