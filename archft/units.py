@@ -276,6 +276,9 @@ def _ray_task(unit: Unit, storage: str, deps, threads: int):
 
 def _run_ray(units, storage, resources, max_retries, num_cpus, progress):
     import ray
+    order = _in_order(units)
+    if all(u.result(storage) is not None for u in order):   # a rerun of a finished study starts nothing
+        return {u.key(): u.result(storage) for u in order}
     started = not ray.is_initialized()
     if started:
         address = os.environ.get("RAY_ADDRESS") or None
@@ -286,7 +289,7 @@ def _run_ray(units, storage, resources, max_retries, num_cpus, progress):
         env = worker_env(storage)
         task = ray.remote(_ray_task)
         refs, names = {}, {}
-        for u in _in_order(units):
+        for u in order:
             done = u.result(storage)
             if done is not None:                       # finished before: no task
                 refs[u.key()] = ray.put(done); continue
