@@ -31,7 +31,9 @@ test: setup
 
 # The reproduction notebooks under $(PROFILE), executed into results/<experiment>/<profile>/, then results/REPORT.md.
 # fig3 and fig4 run for every arch in $(ARCHS) (resnet18: Fig. 3a/4a, resnet50: Fig. 3b/4b).
+# BACKEND=ray runs the notebooks' units as Ray tasks (archft.units) on the cluster RAY_ADDRESS names, else a local one.
 ARCHS ?= resnet18
+BACKEND ?= local
 reproduce: setup
 	set -e; prof=$$($(PY) -c "from archft.config import resolve_profile_name as r; print(r('$(PROFILE)'))"); \
 	for nb in $(REPRODUCE); do \
@@ -39,7 +41,8 @@ reproduce: setup
 	  for arch in $$archs; do \
 	    out=results/$$nb/$$prof; mkdir -p $$out; \
 	    if [ $$arch = - ]; then args=""; name=reproduce_$$nb; else args="-p arch $$arch"; name=reproduce_$$nb-$$arch; fi; \
-	    $(BIN)/papermill nbs/reproduce_$$nb.ipynb $$out/$$name.ipynb -p profile $$prof $$args --cwd nbs; \
+	    $(BIN)/papermill nbs/reproduce_$$nb.ipynb $$out/$$name.ipynb -p profile $$prof $$args \
+	      $(if $(filter-out local,$(BACKEND)),-p backend $(BACKEND)) --cwd nbs; \
 	  done; \
 	done
 	$(BIN)/archft-report results

@@ -16,7 +16,8 @@ setuptools.setup(
     packages=setuptools.find_packages(include=['archft', 'archft.*']),
     python_requires='>=' + cfg['min_python'],
     install_requires=cfg['requirements'].split(),
-    extras_require={'dev': cfg['dev_requirements'].split()},
+    # every `<extra>_requirements` key of settings.ini is an extra: pip install archft[dev], archft[ray]
+    extras_require={k[:-len('_requirements')]: v.split() for k, v in cfg.items() if k.endswith('_requirements')},
     entry_points={'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"],
                   'console_scripts': ['archft-report=archft.report:main']},
     zip_safe=False,
