@@ -48,6 +48,8 @@ class Unit:
     weights: str | None = None        # None: the profile's weights_source
     config: dict = field(default_factory=dict)  # search / evaluation setting overrides
     arm: str | None = None            # finetune: enas | vanilla
+    init: str | None = None           # finetune enas: pretrained | supernet (None: the profile's stage2_init)
+    actions: tuple | None = None      # finetune enas: a given architecture instead of its search's A*
     schedule: str | None = None       # darts_search: linear | constant | ...
     pick: str | None = None           # darts_eval: the `best` or `final` cell of its search
     device: str = "auto"
@@ -59,8 +61,11 @@ class Unit:
                      darts_eval=("after", "pick"))[self.kind]
         missing = [n for n in needs if getattr(self, n) is None]
         if missing: raise ValueError(f"a {self.kind} unit needs {', '.join(missing)}")
-        if self.kind == "finetune" and self.arm == "enas" and (self.after is None or self.after.kind != "search"):
-            raise ValueError("an enas finetune unit needs `after=` its search unit")
+        if self.kind == "finetune" and self.arm == "enas" and self.actions is None and (
+                self.after is None or self.after.kind != "search"):
+            raise ValueError("an enas finetune unit needs `after=` its search unit, or its `actions`")
+        if self.actions is not None and (self.init == "supernet" or self.arm != "enas"):
+            raise ValueError("given `actions` are fine-tuned from the pretrained weights: arm 'enas', init 'pretrained'")
         if self.kind == "darts_eval" and self.after.kind != "darts_search":
             raise ValueError("a darts_eval unit needs `after=` its darts_search unit")
 
@@ -77,7 +82,7 @@ class Unit:
         "The unit in words, for progress and errors."
         if self.kind == "darts_search": what = self.schedule
         elif self.kind == "darts_eval": what = f"{self.pick} cell of {self.after.key()}"
-        else: what = " ".join(x for x in (self.arch, self.scope, self.arm) if x)
+        else: what = " ".join(str(x) for x in (self.arch, self.scope, self.arm, self.init, self.actions) if x)
         return f"{self.kind} {what} seed {self.seed} ({self.profile.get('name')}, {self.key()})"
 
     def get_profile(self) -> Profile:
@@ -111,12 +116,16 @@ def search_unit(arch: str, scope: str, profile="auto", seed: int = 0, dataset: s
     return Unit("search", _profile(profile), seed, arch, scope, dataset, weights, dict(config), device=device)
 
 
-def finetune_unit(search: Unit, arm: str = "enas") -> Unit:
-    "Stage 2 of `search`'s architecture (`arm='enas'`, after the search) or the vanilla baseline of its scope."
+def finetune_unit(search: Unit, arm: str = "enas", init: str | None = None, actions=None) -> Unit:
+    """Stage 2 of `search`'s architecture (`arm='enas'`, after the search; `init`: pretrained | supernet) or the vanilla
+    baseline of its scope; with `actions`, that architecture from the pretrained weights (no search needed)."""
     if arm not in ("enas", "vanilla"): raise ValueError(f"unknown arm {arm!r}; valid: 'enas', 'vanilla'")
-    s = search
+    if init not in (None, "pretrained", "supernet"): raise ValueError(f"unknown init {init!r}; valid: 'pretrained', 'supernet'")
+    s, given = search, actions is not None
     return Unit("finetune", s.profile, s.seed, s.arch, s.scope, s.dataset, s.weights,
-                s.config if arm == "enas" else {}, arm, device=s.device, after=s if arm == "enas" else None)
+                s.config if arm == "enas" and not given else {}, arm, init=init if arm == "enas" else None,
+                actions=tuple(int(a) for a in actions) if given else None, device=s.device,
+                after=s if arm == "enas" and not given else None)
 
 
 def scope_units(arch: str, scope: str, profile="auto", seed: int = 0, dataset: str | None = None,
@@ -154,12 +163,14 @@ def _run_search(u: Unit, p: Profile, folder: Path, dep, progress: bool) -> dict:
 def _run_finetune(u: Unit, p: Profile, folder: Path, dep, progress: bool) -> dict:
     exp = prepare(u.arch, profile=p, seed=u.seed, device=u.device, weights=u.weights, dataset=u.dataset,
                   progress=progress)
-    if u.arm == "enas":
+    if u.arm == "enas" and u.actions is not None:
+        curve = run_finetune(exp, u.scope, actions=list(u.actions), arm="enas", progress=progress, init="pretrained")
+    elif u.arm == "enas":
         r, supernet = run_search(exp, u.scope, progress, **u.after.config)   # reloads the finished search
         if r.actions != dep["actions"]:
             raise RuntimeError(f"the search reloaded here found {r.actions}, its unit {dep['actions']}: this worker "
                                f"does not see the search's checkpoint (ARCHFT_CACHE={cache_dir()})")
-        curve = run_finetune(exp, u.scope, supernet, r.actions, "enas", progress, r.extra["search_tag"])
+        curve = run_finetune(exp, u.scope, supernet, r.actions, "enas", progress, r.extra["search_tag"], init=u.init)
     else:
         curve = run_finetune(exp, u.scope, arm="vanilla", progress=progress)
     return dict(curve=_records(curve), weights_source=exp.weights_source,
