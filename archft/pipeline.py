@@ -25,8 +25,8 @@ from .supernet import PrefixCache, Supernet, build_model, vanilla_model
 from .train import load_checkpoint
 
 # %% auto #0
-__all__ = ['SEARCH_READS', 'FINETUNE_READS', 'profile_threads', 'Experiment', 'prepare', 'run_search', 'run_finetune',
-           'run_scope', 'compare_arms']
+__all__ = ['RUNTIME_READS', 'SEARCH_READS', 'FINETUNE_READS', 'profile_threads', 'Experiment', 'prepare', 'run_search',
+           'run_finetune', 'run_scope', 'compare_arms']
 
 # %% ../nbs/16_pipeline.ipynb #51f7d5cf
 @contextmanager
@@ -68,7 +68,7 @@ class Experiment:
         """The key of a cached `artifact` of `scope`: everything that determines it. `splits` and `settings` name the
         data splits and profile settings it reads; `extra` adds the rest (a search's config, a fine-tuning's arm)."""
         f = self.fingerprints
-        return dict(artifact=artifact, arch=self.arch, scope=scope, seed=self.seed, weights=f["weights"],
+        return dict(artifact=artifact, arch=self.arch, scope=scope, seed=self.seed, weights=f["weights"], device=self.device.type,
                     data={s: f[s] for s in splits}, settings=self.profile.settings(*settings), **extra)
 
     @property
@@ -133,9 +133,11 @@ def prepare(arch: str = "resnet18", profile="auto", seed: int = 0, device="auto"
     return Experiment(p, arch, seed, device, dataset, train, val, test, base, base.weights_source, source_key)
 
 # %% ../nbs/16_pipeline.ipynb #6e2f4385
-SEARCH_READS = ("batch_size", "eval_batch_size", "image_size", "n_per_class", "val_fraction")
+# how training runs changes its numbers too (bf16, memory format): part of every key, with the device (see `key`)
+RUNTIME_READS = ("amp", "channels_last", "compile")
+SEARCH_READS = ("batch_size", "eval_batch_size", "image_size", "n_per_class", "val_fraction") + RUNTIME_READS
 FINETUNE_READS = ("finetune_iters", "finetune_lr", "eval_every", "batch_size", "eval_batch_size", "image_size",
-                  "n_per_class", "val_fraction")
+                  "n_per_class", "val_fraction") + RUNTIME_READS
 
 
 def _check_stored_key(path: Path, key: dict, strict: bool) -> Path:

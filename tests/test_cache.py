@@ -22,16 +22,6 @@ from archft.train import load_checkpoint
 CURVE = ["iteration", "loss", "lr", "test_acc"]
 
 
-@pytest.fixture(autouse=True)
-def key_api_shim(monkeypatch):
-    """Until engineer "fast"'s key API lands in archft.train (`finetune(..., key=)`, `search(..., key=)`), drop the
-    key: the run folder's digest (what these tests check) does not need it. A shim for the tests only."""
-    for name in ("finetune", "search"):
-        real = getattr(pipeline, name)
-        if "key" not in inspect.signature(real).parameters:
-            monkeypatch.setattr(pipeline, name, lambda *a, key=None, _real=real, **k: _real(*a, **k))
-
-
 @pytest.fixture(scope="session")
 def base_cache(tmp_path_factory):
     "A cache that holds the smoke profile's pretrained source network (made once)."
