@@ -1,9 +1,12 @@
 "The reproduce notebooks through the papermill command line, and the report generator's command line."
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -18,7 +21,9 @@ def test_table1_through_papermill(tmp_path):
                     "-p", "profile", "smoke", "-p", "out_dir", str(out), "--cwd", "nbs"],
                    cwd=ROOT, check=True, capture_output=True)
     table = pd.read_csv(out / "table1" / "smoke" / "table1.csv")
-    assert list(table.columns) == ["arch", "scope", "n_mutable", "n_subnets", "paper_n_subnets"]
+    assert list(table.columns) == ["arch", "scope", "n_mutable", "n_subnets", "paper_n_subnets", "live_at_32", "live_at_224"]
+    live = {(r.arch, r.scope): (r.live_at_32, r.live_at_224) for r in table.itertuples()}
+    assert live["resnet18", "small"] == (0, 4) and live["resnet18", "medium"] == (1, 8) and live["resnet50", "full"] == (8, 16)
     got = {(r.arch, r.scope): r.n_subnets for r in table.itertuples()}
     assert got == PAPER_TABLE1
     claims = pd.read_csv(out / "table1" / "smoke" / "claims.csv")
@@ -32,5 +37,43 @@ def test_report_command_line(tmp_path):
                        seeds="0", figure="fig4_resnet18.png")]).to_csv(tmp_path / "fig4" / "cpu" / "claims.csv", index=False)
     subprocess.run([str(BIN / "archft-report"), str(tmp_path)], check=True, capture_output=True)
     report = (tmp_path / "REPORT.md").read_text()
-    assert "| fig4 | resnet18 medium: A* | [1, 1, 1, 0, 0, 0, 0, 1] | [0, 1, 0, 0, 1, 1, 0, 0] | cpu |" in report
-    assert "| table1 | subnets resnet18 small |  | not run |" in report
+    assert ("| fig4 | resnet18 medium: A* | [1, 1, 1, 0, 0, 0, 0, 1] | [0, 1, 0, 0, 1, 1, 0, 0] "
+            "| no verdict (no evidence recorded) | cpu |") in report
+    assert "| table1 | subnets resnet18 small |  | not run | not run |" in report
+
+
+# The paper profile's code path, at tiny size: the published settings with a few overrides that make every notebook
+# run in seconds on the offline data (no ImageNet weights, no full CIFAR-10 here). Its `target_accuracy` (85%) and
+# second-order TD-DARTS stay as the paper has them, so the paths a GPU user takes run on every commit.
+TINY_PAPER = dict(
+    target_datasets=["cifar10-subset"], weights_source="fashion-mnist", source_dataset="fashion-mnist", threads=1,
+    pretrain_steps=2, pretrain_n_per_class=8, n_per_class=8, max_test_images=40, batch_size=8, eval_batch_size=40,
+    search_iters=6, supernet_steps_per_sample=2, reward_batches=1, es_patience=1, rc_window=2, rc_patience=2,
+    finetune_iters=4, eval_every=2, scopes=["small"], seeds=[0, 1],
+    darts_layers=3, darts_channels=4, darts_epochs=2, darts_batch_size=8, darts_n_train=32,
+    eval_layers=3, eval_channels=4, eval_epochs=1, eval_batch=16)
+NOTEBOOKS = sorted(p.stem.removeprefix("reproduce_") for p in (ROOT / "nbs").glob("reproduce_*.ipynb"))
+
+
+def run_notebook(name, out, tmp_path, **params):
+    args = [str(BIN / "papermill"), f"nbs/reproduce_{name}.ipynb", str(tmp_path / f"{name}.ipynb"), "--cwd", "nbs",
+            "-p", "out_dir", str(out)]
+    for k, v in params.items(): args += ["-p", k, str(v)]
+    env = dict(os.environ, ARCHFT_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_paper_profile_at_tiny_size(name, tmp_path):
+    out = tmp_path / "results"
+    run = run_notebook(name, out, tmp_path, profile="paper", overrides=json.dumps(TINY_PAPER))
+    assert run.returncode == 0, run.stderr[-3000:]
+    claims = [pd.read_csv(f) for f in out.glob("*/paper/claims*.csv")]
+    assert claims, f"reproduce_{name} wrote no claims under the paper profile"
+    for c in claims:
+        assert c.profile.str.startswith("paper").all()
+
+
+def test_unknown_override_names_the_valid_settings(tmp_path):
+    run = run_notebook("table2", tmp_path / "results", tmp_path, profile="smoke", overrides='{"finetune_iter": 4}')
+    assert run.returncode != 0 and "finetune_iter" in run.stderr and "finetune_iters" in run.stderr
