@@ -12,6 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.models import get_model
 
+from .train import FastPath
 from .space import MutationRule, check_actions, get_rule, mutable_layers, scope_stages, STAGES
 
 # %% auto #0
@@ -157,10 +158,15 @@ def vanilla_model(base: nn.Module, scope: str, num_classes: int | None = None) -
 
 # %% ../nbs/11_supernet.ipynb #1a901a46
 class PrefixCache:
-    "The frozen prefix's outputs on an unaugmented loader, computed once and reused for evaluation."
+    """The frozen prefix's outputs on an unaugmented loader, computed once and reused for evaluation, the way `fast`
+    (a `FastPath`) runs the network: under its autocast, in its memory format."""
     @torch.no_grad()
-    def __init__(self, model: ScopedResNet, loader):
-        self.batches = [(model.prefix(x), y) for x, y in loader]
+    def __init__(self, model: ScopedResNet, loader, fast: FastPath | None = None):
+        self.fast = fast or FastPath()
+        self.batches = []
+        for x, y in loader:
+            with self.fast.autocast(x.device):
+                self.batches.append((model.prefix(self.fast.batch(x)), y))
 
     def __len__(self): return len(self.batches)
 
@@ -169,12 +175,15 @@ class PrefixCache:
         "Top-1 accuracy of `model` (its tail) on all cached batches, or on those indexed by `batches`."
         was_training = model.training
         model.eval()
-        correct = total = 0
+        correct, total = None, 0
         for i in (range(len(self.batches)) if batches is None else batches):
             h, y = self.batches[i % len(self.batches)]
-            correct += (model.tail(h).argmax(1) == y).sum().item(); total += len(y)
+            with self.fast.autocast(h.device):
+                hit = (model.tail(h).argmax(1) == y).sum()
+            correct = hit if correct is None else correct + hit   # summed on the device, read once
+            total += len(y)
         model.train(was_training)
-        return correct / max(total, 1)
+        return (0 if correct is None else correct.item()) / max(total, 1)
 
 # %% ../nbs/11_supernet.ipynb #d72028e8
 class Supernet(ScopedResNet):

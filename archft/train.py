@@ -10,6 +10,7 @@ import json
 import math
 import os
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,8 +185,9 @@ def state_digest(tensors: dict) -> str:
 def trained_state(model: nn.Module, frozen: list) -> dict:
     "What a checkpoint of `model` holds: the state training changes, and the digest of the frozen rest."
     sd = model.state_dict()
-    return dict(changing={k: v for k, v in sd.items() if k not in set(frozen)},
-                frozen_digest=state_digest({k: sd[k] for k in frozen}))
+    changing = OrderedDict((k, v) for k, v in sd.items() if k not in set(frozen))
+    changing._metadata = sd._metadata     # module versions: without them BatchNorm would reset its batch counters
+    return dict(changing=changing, frozen_digest=state_digest({k: sd[k] for k in frozen}))
 
 
 def load_trained_state(model: nn.Module, state: dict, frozen: list, path=None) -> bool:
@@ -198,8 +200,8 @@ def load_trained_state(model: nn.Module, state: dict, frozen: list, path=None) -
         return False
     missing, unexpected = model.load_state_dict(state["changing"], strict=False)
     if unexpected or set(missing) != set(frozen):
-        raise ValueError(f"checkpoint {path} does not fit the model: unexpected {unexpected}, "
-                         f"missing {sorted(set(missing) - set(frozen))}")
+        raise ValueError(f"checkpoint {path} does not fit the model: unexpected {unexpected}, missing "
+                         f"{sorted(set(missing) - set(frozen))}, frozen but saved {sorted(set(frozen) - set(missing))}")
     return True
 
 
