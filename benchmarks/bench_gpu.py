@@ -225,6 +225,7 @@ def main(argv=None):
     for (arch, variant), g in df[df.step.isin(["stage1", "stage2"])].groupby(["arch", "variant"]):
         t = g.set_index(["step", "scope"])["median_s"]
         done = [s for s in scopes if ("stage1", s) in t and ("stage2", s) in t]
+        if not done: continue                                 # a projection needs both stages of a scope
         hours = sum(p.search_iters * t["stage1", s] + 2 * p.finetune_iters * t["stage2", s] for s in done) / 3600
         proj.append(dict(step="projection", arch=arch, scope="+".join(done), batch=batch, variant=variant,
                          projected_hours=hours, what=f"Table 2: {len(done)} scopes x ({p.search_iters} search + "
