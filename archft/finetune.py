@@ -13,7 +13,7 @@ import torch.nn as nn
 
 from .data import TensorLoader
 from .supernet import PrefixCache, ScopedResNet, Supernet, build_model, vanilla_model
-from .train import fit
+from .train import FastPath, fit
 
 # %% auto #0
 __all__ = ['INITS', 'enas_model', 'trainable', 'finetune', 'iterations_to']
@@ -42,13 +42,18 @@ def trainable(model: nn.Module) -> list:
 
 def finetune(model: ScopedResNet, train_loader: TensorLoader, test: PrefixCache, iters: int, lr: float = 0.05,
              eval_every: int = 1000, checkpoint: str | os.PathLike | None = None, stop_after: int | None = None,
-             desc: str = "finetune", progress: bool = True, key: dict | None = None) -> pd.DataFrame:
+             desc: str = "finetune", progress: bool = True, key: dict | None = None,
+             fast: FastPath | None = None) -> pd.DataFrame:
     """Stage 2 (or vanilla): train the in-scope weights and the head; test accuracy every `eval_every` iterations.
 
-    Resumes from `checkpoint` when it was saved under the same `key` (see `archft.train.load_checkpoint`)."""
+    Resumes from `checkpoint` when it was saved under the same `key` (see `archft.train.load_checkpoint`).
+    `fast` (a `FastPath`) runs the steps and the evaluation; `test` must be cached with the same one."""
+    if (fast or FastPath()) != test.fast:
+        raise ValueError(f"the test cache was made with fast path {test.fast.describe()}, fine-tuning runs "
+                         f"{(fast or FastPath()).describe()}: build it as PrefixCache(model, loader, fast)")
     return fit(model, train_loader, iters, lr, schedule="constant", eval_fn=test.accuracy, eval_every=eval_every,
                checkpoint=checkpoint, checkpoint_every=max(eval_every, 50), stop_after=stop_after, desc=desc,
-               progress=progress, key=key)
+               progress=progress, key=key, fast=fast)
 
 # %% ../nbs/15_finetune.ipynb #84c569fe
 def iterations_to(curve: pd.DataFrame, target: float) -> int | None:

@@ -20,7 +20,8 @@ from .controller import Controller, Reinforce
 from .data import TensorLoader
 from .early_stop import ActionStability, RewardConvergence
 from .supernet import PrefixCache, Supernet
-from .train import load_checkpoint, save_checkpoint
+from .train import (FastPath, as_float, as_running, frozen_keys, load_checkpoint, load_trained_state,
+                          save_checkpoint, smooth, trained_state)
 
 # %% auto #0
 __all__ = ['SearchConfig', 'SearchResult', 'search']
@@ -102,12 +103,17 @@ def _row(sample, it, actions, probs_path, greedy, greedy_probs, reward, info, tr
 
 def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: SearchConfig, seed: int = 0,
            checkpoint: str | os.PathLike | None = None, stop_after: int | None = None,
-           progress: bool = True, controller_kwargs: dict | None = None, key: dict | None = None) -> SearchResult:
+           progress: bool = True, controller_kwargs: dict | None = None, key: dict | None = None,
+           fast: FastPath | None = None) -> SearchResult:
     """Stage 1: search `supernet` with an LSTM controller; returns the log, A* and the stopping points.
 
     `val_loader` gives the reward's batches (unaugmented). Resumes from `checkpoint` if it exists and was saved
     under the same `key` (see `load_checkpoint`);
-    `stop_after` ends the call after that many controller samples (as an interruption would)."""
+    `stop_after` ends the call after that many controller samples (as an interruption would).
+    `fast` (a `FastPath`) runs the supernet steps and the reward under autocast / channels-last; the controller
+    stays on the CPU."""
+    fast = fast or FastPath()
+    fast.prepare(supernet)
     torch.manual_seed(seed)
     controller = Controller(supernet.n_layers, supernet.rule.n_choices, **(controller_kwargs or {}))
     learner = Reinforce(controller, lr=config.controller_lr)
@@ -116,14 +122,17 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
                           momentum=0.9, weight_decay=5e-4)
     stability = ActionStability(config.es_patience, config.es_confidence)
     convergence = RewardConvergence(config.rc_window, config.rc_patience, config.rc_tol)
-    rewards = PrefixCache(supernet, val_loader)
-    sample, log, running = 0, [], float("nan")
+    rewards = PrefixCache(supernet, val_loader, fast)
+    supernet.train()
+    frozen = frozen_keys(supernet)                          # the prefix: saved as its digest only
+    sample, log, running = 0, [], None                     # running: smoothed training loss, on the device
     state = load_checkpoint(checkpoint, key=key)
-    if state is not None:
-        supernet.load_state_dict(state["supernet"]); opt.load_state_dict(state["optimizer"])
+    if state is not None and load_trained_state(supernet, state["supernet"], frozen, checkpoint):
+        opt.load_state_dict(state["optimizer"])
         learner.load_state_dict(state["learner"]); gen.set_state(state["generator"])
         stability.load_state_dict(state["stability"]); convergence.load_state_dict(state["convergence"])
-        sample, log, running = state["sample"], state["log"], state["running_loss"]
+        sample, log = state["sample"], state["log"]
+        running = as_running(state["running_loss"], next(supernet.parameters()).device)
 
     saved = sample                                          # the sample the checkpoint on disk holds
 
@@ -131,10 +140,10 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
         nonlocal saved
         if checkpoint is not None and saved != sample:    # a finished run reloaded from its checkpoint writes nothing
             saved = sample
-            save_checkpoint(dict(supernet=supernet.state_dict(), optimizer=opt.state_dict(),
+            save_checkpoint(dict(supernet=trained_state(supernet, frozen), optimizer=opt.state_dict(),
                                  learner=learner.state_dict(), generator=gen.get_state(),
                                  stability=stability.state_dict(), convergence=convergence.state_dict(),
-                                 sample=sample, log=log, running_loss=running), checkpoint, key=key)
+                                 sample=sample, log=log, running_loss=as_float(running)), checkpoint, key=key)
 
     end = config.n_samples if stop_after is None else min(config.n_samples, sample + stop_after)
     batches = train_loader.stream(sample * config.steps_per_sample)
@@ -146,9 +155,10 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
                 actions, _, _ = controller.sample(gen)
             supernet.set_subnet(actions)
             x, y = next(batches)
-            loss = F.cross_entropy(supernet(x), y)
+            with fast.autocast(x.device):
+                loss = F.cross_entropy(supernet(fast.batch(x)), y)
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-            running = loss.item() if running != running else 0.95 * running + 0.05 * loss.item()
+            running = smooth(running, loss, 0.95, 0.05)     # no .item(): the device runs ahead of the host
         sample += 1                                         # controller phase
         with torch_threads(1):
             actions, log_probs, entropies = controller.sample(gen)
@@ -161,7 +171,7 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
             greedy_p = greedy_dist.gather(1, greedy[:, None]).squeeze(1)
             path_probs = controller.probabilities(actions)
         log.append(_row(sample, sample * config.steps_per_sample, actions, path_probs, greedy, greedy_p, reward,
-                        info, running))
+                        info, as_float(running)))
         stability.update(sample, greedy, greedy_p)
         convergence.update(sample, reward)
         bar.update(1); bar.set_postfix(reward=f"{reward:.3f}", baseline=f"{info['baseline']:.3f}")

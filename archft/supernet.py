@@ -10,13 +10,15 @@ import copy
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torchvision.models import get_model
+from torchvision.models import ResNet, get_model
 
+from .train import FastPath
 from .space import MutationRule, check_actions, get_rule, mutable_layers, scope_stages, STAGES
 
 # %% auto #0
 __all__ = ['SHARING', 'pad_kernel', 'conv2d_skip_padding', 'Conv2d', 'skip_padding', 'MutableConv', 'FrozenPrefix',
-           'ScopedResNet', 'split_resnet', 'vanilla_model', 'PrefixCache', 'Supernet', 'build_model']
+           'ScopedResNet', 'split_resnet', 'vanilla_model', 'PrefixCache', 'Supernet', 'build_model',
+           'torchvision_skeleton', 'to_torchvision']
 
 # %% ../nbs/11_supernet.ipynb #4e8de0f7
 def pad_kernel(weight: torch.Tensor, size: int) -> torch.Tensor:
@@ -166,10 +168,15 @@ def vanilla_model(base: nn.Module, scope: str, num_classes: int | None = None) -
 
 # %% ../nbs/11_supernet.ipynb #1a901a46
 class PrefixCache:
-    "The frozen prefix's outputs on an unaugmented loader, computed once and reused for evaluation."
+    """The frozen prefix's outputs on an unaugmented loader, computed once and reused for evaluation, the way `fast`
+    (a `FastPath`) runs the network: under its autocast, in its memory format."""
     @torch.no_grad()
-    def __init__(self, model: ScopedResNet, loader):
-        self.batches = [(model.prefix(x), y) for x, y in loader]
+    def __init__(self, model: ScopedResNet, loader, fast: FastPath | None = None):
+        self.fast = fast or FastPath()
+        self.batches = []
+        for x, y in loader:
+            with self.fast.autocast(x.device):
+                self.batches.append((model.prefix(self.fast.batch(x)), y))
 
     def __len__(self): return len(self.batches)
 
@@ -178,12 +185,15 @@ class PrefixCache:
         "Top-1 accuracy of `model` (its tail) on all cached batches, or on those indexed by `batches`."
         was_training = model.training
         model.eval()
-        correct = total = 0
+        correct, total = None, 0
         for i in (range(len(self.batches)) if batches is None else batches):
             h, y = self.batches[i % len(self.batches)]
-            correct += (model.tail(h).argmax(1) == y).sum().item(); total += len(y)
+            with self.fast.autocast(h.device):
+                hit = (model.tail(h).argmax(1) == y).sum()
+            correct = hit if correct is None else correct + hit   # summed on the device, read once
+            total += len(y)
         model.train(was_training)
-        return correct / max(total, 1)
+        return (0 if correct is None else correct.item()) / max(total, 1)
 
 # %% ../nbs/11_supernet.ipynb #d72028e8
 class Supernet(ScopedResNet):
@@ -244,3 +254,45 @@ def build_model(arch: str, actions, scope: str, num_classes: int | None = None, 
         return weights.derive(actions)
     base = weights if weights is not None else get_model(arch, weights=None)
     return Supernet(base, scope, num_classes, rule).derive(actions)
+
+# %% ../nbs/11_supernet.ipynb #e1b2c3d5
+def _freeze_outside(model: ResNet, scope: str) -> ResNet:
+    "Mark the stem and the stages outside `scope` frozen (`requires_grad=False`), as fine-tuning leaves them."
+    inside = scope_stages(scope)
+    for name in ("conv1", "bn1", *[s for s in STAGES if s not in inside]):
+        getattr(model, name).requires_grad_(False)
+    return model
+
+
+def torchvision_skeleton(arch: str, actions, scope: str, num_classes: int = 1000, rule="k3k5") -> ResNet:
+    """torchvision's `arch` (untrained) with the convolutions of architecture `actions` swapped in and the layers
+    outside `scope` frozen: the model that the state dict of `to_torchvision` loads into as is."""
+    rule = get_rule(rule)
+    model = get_model(arch, weights=None, num_classes=num_classes)
+    layers = mutable_layers(model, scope)
+    for layer, a in zip(layers, check_actions(actions, len(layers), rule).tolist()):
+        stage, b, conv = layer.name.split(".")
+        ch = rule.choices[a]
+        setattr(getattr(model, stage)[int(b)], conv, Conv2d(layer.in_channels, layer.out_channels, ch.kernel_size,
+                                                            layer.stride, ch.padding, ch.dilation, bias=False))
+    return _freeze_outside(model, scope)
+
+
+def to_torchvision(model: ScopedResNet) -> ResNet:
+    """The found architecture (a derived `ScopedResNet`, or a `Supernet`'s active subnet) as a torchvision `ResNet`:
+    its own `conv1` ... `layer4`, `fc`, so that its state dict has torchvision's keys. Same modules, same outputs."""
+    if isinstance(model, Supernet): model = model.derive()
+    if any(isinstance(m, MutableConv) for m in model.modules()):
+        raise TypeError("to_torchvision needs a plain model: derive it first (Supernet.derive or build_model)")
+    body, inside = list(model.prefix.body), scope_stages(model.scope)
+    outside = [s for s in STAGES if s not in inside]
+    stages = dict(zip(outside, body[4:])) | dict(zip(inside, model.blocks))
+    block = type(stages["layer1"][0])
+    net = ResNet(block, [len(stages[s]) for s in STAGES], num_classes=model.head.out_features)
+    net.conv1, net.bn1, net.relu, net.maxpool = (copy.deepcopy(m) for m in body[:4])
+    for s in STAGES: setattr(net, s, copy.deepcopy(stages[s]))
+    net.fc = copy.deepcopy(model.head)
+    net.train(model.training)
+    net.weights_source = getattr(model, "weights_source", None)
+    return _freeze_outside(net, model.scope).to(model.head.weight.device)
+

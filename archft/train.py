@@ -10,6 +10,7 @@ import json
 import math
 import os
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,10 +183,13 @@ def state_digest(tensors: dict) -> str:
 
 
 def trained_state(model: nn.Module, frozen: list) -> dict:
-    "What a checkpoint of `model` holds: the state training changes, and the digest of the frozen rest."
+    """What a checkpoint of `model` holds: the state training changes, and the digest of the frozen rest; with
+    nothing frozen, simply the state dict (the form other readers of a checkpoint, e.g. `load_base`, expect)."""
     sd = model.state_dict()
-    return dict(changing={k: v for k, v in sd.items() if k not in set(frozen)},
-                frozen_digest=state_digest({k: sd[k] for k in frozen}))
+    if not frozen: return sd
+    changing = OrderedDict((k, v) for k, v in sd.items() if k not in set(frozen))
+    changing._metadata = sd._metadata     # module versions: without them BatchNorm would reset its batch counters
+    return dict(changing=changing, frozen_digest=state_digest({k: sd[k] for k in frozen}))
 
 
 def load_trained_state(model: nn.Module, state: dict, frozen: list, path=None) -> bool:
@@ -193,14 +197,15 @@ def load_trained_state(model: nn.Module, state: dict, frozen: list, path=None) -
     Older checkpoints with the whole state dict (`state['model']` is all of it) load too."""
     if "changing" not in state:
         model.load_state_dict(state); return True
-    if state["frozen_digest"] != trained_state(model, frozen)["frozen_digest"]:
+    sd = model.state_dict()
+    if state["frozen_digest"] != state_digest({k: sd[k] for k in frozen}):
         warnings.warn(f"stale checkpoint {path}: its frozen layers are not this model's; ignoring it", stacklevel=3)
         return False
     missing, unexpected = model.load_state_dict(state["changing"], strict=False)
     # frozen entries may be absent (BatchNorm fills in a missing `num_batches_tracked` without reporting it)
     if unexpected or not set(missing) <= set(frozen):
-        raise ValueError(f"checkpoint {path} does not fit the model: unexpected {unexpected}, "
-                         f"missing {sorted(set(missing) - set(frozen))}")
+        raise ValueError(f"checkpoint {path} does not fit the model: unexpected {unexpected}, missing "
+                         f"{sorted(set(missing) - set(frozen))}, frozen but saved {sorted(set(frozen) - set(missing))}")
     return True
 
 
