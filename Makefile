@@ -12,7 +12,7 @@ export ARCHFT_DATA
 PROFILE ?= auto
 REPRODUCE ?= table1 table2 fig3 fig4 early_stopping temperature td_darts_cifar10 td_darts_cifar100
 
-.PHONY: setup test reproduce sensitivity export clean-nbs bench
+.PHONY: setup test reproduce sensitivity export clean-nbs bench source-weights
 setup: $(VENV)/.archft-installed
 
 $(VENV)/.archft-installed: settings.ini setup.py pyproject.toml
@@ -66,3 +66,17 @@ clean-nbs: setup
 
 bench: setup
 	$(PY) benchmarks/bench_loader.py
+
+# A published source network made again: `make source-weights ARCH=resnet18 STEPS=9000` pretrains ARCH on the
+# official Tiny ImageNet (the offline sample where it is absent, or SOURCE=...) and writes <arch>-<data>-32.pt and
+# its .json into WEIGHTS_OUT (one CPU thread by default: THREADS=1). About an hour for resnet18 at 9,000 steps.
+ARCH ?= resnet18
+STEPS ?= 9000
+SOURCE ?=
+THREADS ?= 1
+WEIGHTS_OUT ?= $(or $(ARCHFT_WEIGHTS),$(CURDIR)/weights)
+source-weights: setup
+	OMP_NUM_THREADS=$(THREADS) $(PY) -c "import torch; torch.set_num_threads($(THREADS)); \
+	  from archft.pretrained import publish_source_weights as p; \
+	  print(p('$(ARCH)', '$(SOURCE)' or None, steps=$(STEPS), out_dir='$(WEIGHTS_OUT)', \
+	          command='make source-weights ARCH=$(ARCH) STEPS=$(STEPS) SOURCE=$(SOURCE)'))"

@@ -5,7 +5,12 @@
 # %% ../nbs/03_pretrained.ipynb #c9887b50
 from __future__ import annotations
 
+import datetime
+import hashlib
+import json
 import os
+import sys
+import warnings
 from pathlib import Path
 
 import torch
@@ -13,13 +18,15 @@ import torch.nn as nn
 import torchvision
 from torchvision.models import get_model, get_model_weights
 
-from .config import cache_dir, get_profile, seed_everything
-from .data import DATASET_NAMES, TensorLoader, load_dataset, subsample
+from .config import cache_dir, digest, get_profile, git_commit, hardware, project_root, save_json, seed_everything
+from .data import DATASET_NAMES, TensorLoader, first_available, load_dataset, resize_images, subsample
 from .train import evaluate, fit, load_checkpoint, save_checkpoint
 
 # %% auto #0
-__all__ = ['RESNETS', 'WeightsNotFoundError', 'CheckpointMismatchError', 'check_arch', 'imagenet_weights', 'imagenet_file',
-           'source_checkpoint_path', 'pretrain_on_source', 'load_state_checked', 'resolve_weights_source', 'load_base']
+__all__ = ['RESNETS', 'WeightsNotFoundError', 'WeightsCorruptError', 'CheckpointMismatchError', 'check_arch', 'imagenet_weights',
+           'imagenet_file', 'weights_dir', 'published_weights', 'imagenet_file_ok', 'source_record',
+           'source_checkpoint_path', 'pretrain_on_source', 'load_state_checked', 'resolve_weights_source', 'load_base',
+           'topk_accuracy', 'publish_source_weights']
 
 # %% ../nbs/03_pretrained.ipynb #4f919280
 RESNETS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
@@ -27,6 +34,10 @@ RESNETS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
 
 class WeightsNotFoundError(FileNotFoundError):
     "Pretrained weights that are neither cached nor downloadable here."
+
+
+class WeightsCorruptError(WeightsNotFoundError):
+    "A weights file that is there but damaged (its sha256 is not the one its name promises)."
 
 
 class CheckpointMismatchError(ValueError):
@@ -48,9 +59,63 @@ def imagenet_file(arch: str) -> Path:
     "Where torchvision keeps (or would keep) the ImageNet weights of `arch`."
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(imagenet_weights(arch).url).name
 
+# %% ../nbs/03_pretrained.ipynb #e6807c6f
+def weights_dir() -> Path | None:
+    "The local weight hub: `$ARCHFT_WEIGHTS`, else `../shared/weights` beside the project where it exists."
+    if os.environ.get("ARCHFT_WEIGHTS"): return Path(os.environ["ARCHFT_WEIGHTS"]).expanduser()
+    shared = project_root().parent / "shared" / "weights"
+    return shared if shared.is_dir() else None
+
+
+def published_weights(arch: str, image_size: int | None = None, folder=None) -> list[tuple[Path, dict]]:
+    """The published source networks of `arch` in the weight hub, as (checkpoint, its JSON record): those made at
+    `image_size` first, then by Tiny ImageNet val accuracy."""
+    folder = Path(folder) if folder else weights_dir()
+    if folder is None or not folder.is_dir(): return []
+    found = []
+    for js in sorted(folder.glob("*.json")):
+        try: meta = json.loads(js.read_text())
+        except (OSError, ValueError): continue
+        pt = js.with_name(meta.get("file") or js.stem + ".pt")
+        if meta.get("arch") == arch and pt.exists(): found.append((pt, meta))
+    return sorted(found, key=lambda f: (f[1].get("input_size") != image_size, -(f[1].get("val_top1") or 0)))
+
+
+def _describe_published(path: Path, meta: dict) -> str:
+    top1, top5 = meta.get("val_top1"), meta.get("val_top5")
+    acc = f"Tiny ImageNet val top-1 {top1:.1%} / top-5 {top5:.1%}" if top1 is not None else (
+        f"source test accuracy {meta.get('source_test_acc', float('nan')):.3f}")
+    return (f"published source network {path.name} ({meta.get('arch')} pretrained on {meta.get('dataset')}, "
+            f"{meta.get('steps')} steps at {meta.get('input_size')}x{meta.get('input_size')}, {acc})")
+
 # %% ../nbs/03_pretrained.ipynb #b296d5ae
+_HASH_OK: dict = {}  # (path, size, mtime) -> bool: a file is hashed once per process
+
+
+def imagenet_file_ok(arch: str) -> bool | None:
+    """Whether torchvision's cached ImageNet file of `arch` is intact: its sha256 must start with the hex digits in
+    its name (torch.hub's `HASH_REGEX`, what `load_state_dict_from_url(check_hash=True)` checks after a download).
+    `None` when there is no file."""
+    file = imagenet_file(arch)
+    if not file.exists(): return None
+    st = file.stat(); key = (str(file), st.st_size, st.st_mtime_ns)
+    if key not in _HASH_OK:
+        prefix = torch.hub.HASH_REGEX.search(file.name).group(1)
+        with open(file, "rb") as f: _HASH_OK[key] = hashlib.file_digest(f, "sha256").hexdigest().startswith(prefix)
+    return _HASH_OK[key]
+
+
 def _load_imagenet(arch: str, download: bool) -> nn.Module:
     weights, file = imagenet_weights(arch), imagenet_file(arch)
+    sha = torch.hub.HASH_REGEX.search(file.name).group(1)
+    if imagenet_file_ok(arch) is False:
+        if not download:
+            raise WeightsCorruptError(
+                f"ImageNet weights for {arch} ({weights}): {file} is corrupt (its sha256 does not start with {sha}, "
+                f"as its name says; a partial or damaged download). Delete it and put a good copy of {weights.url} "
+                f"there (or allow downloads: ARCHFT_DOWNLOAD=1).")
+        file.unlink()  # torchvision's cache file, damaged: fetch it again
+        reason = "download failed"
     if not file.exists() and not download:
         reason = "download disabled"
     else:
@@ -58,30 +123,55 @@ def _load_imagenet(arch: str, download: bool) -> nn.Module:
             return get_model(arch, weights=weights)
         except Exception as e:  # offline: URLError and friends
             reason = f"download failed ({type(e).__name__}: {e})"
-    sha = file.stem.split("-")[-1]
     raise WeightsNotFoundError(
         f"ImageNet weights for {arch} ({weights}) not found: {file.name} (sha256 starting {sha}) is not in "
         f"{file.parent} and {reason}. Download {weights.url} and put it in {file.parent} "
-        f"(or set TORCH_HOME), or use source='fashion-mnist' to pretrain on a local data set.")
+        f"(or set TORCH_HOME), or use a published source network (ARCHFT_WEIGHTS) or a data set name to "
+        f"pretrain on (e.g. source='tiny-imagenet-sample').")
 
 
 def _download_allowed() -> bool:
     return os.environ.get("ARCHFT_DOWNLOAD", "1") not in ("0", "false", "no")
 
 # %% ../nbs/03_pretrained.ipynb #d224eb41
-def source_checkpoint_path(arch: str, dataset: str, profile: str, seed: int) -> Path:
-    return cache_dir() / f"{arch}-{dataset.replace(':', '_').replace('/', '_')}-{profile}-seed{seed}.pt"
+def source_record(arch: str, dataset: str, profile="auto", seed: int = 0, train=None) -> dict:
+    """Everything that determines a source-pretrained network: the key of its cached checkpoint. `train` (the
+    subsampled train split, loaded when not given) enters by its fingerprint, so a changed data set is a new key."""
+    p = get_profile(profile) if isinstance(profile, str) else profile
+    if train is None: train = subsample(load_dataset(dataset, train=True), p.pretrain_n_per_class, seed)
+    return dict(arch=check_arch(arch), dataset=dataset, data=train.fingerprint(), n_train=len(train),
+                **{k: p[k] for k in ("pretrain_steps", "pretrain_lr", "pretrain_n_per_class", "batch_size",
+                                     "image_size")}, seed=seed)
+
+
+def source_checkpoint_path(record: dict) -> Path:
+    "Where the source network of `record` is cached: named by the digest of the record (the record is inside)."
+    return cache_dir() / f"source-{record['arch']}-{digest(record)}.pt"
+
+
+def _matches(path: Path, record: dict) -> bool:
+    "Whether the checkpoint at `path` was made from `record`; a mismatch is reported and the file recomputed."
+    ck = load_checkpoint(path)
+    if ck.get("record") == record: return True
+    theirs = ck.get("record") or {}
+    diff = {k: (theirs.get(k), v) for k, v in record.items() if theirs.get(k) != v}
+    warnings.warn(f"{path} was made from other settings than its name says (file vs wanted: {diff}); "
+                  f"pretraining again")
+    return False
 
 
 def pretrain_on_source(arch: str, dataset: str, profile="auto", seed: int = 0, device="cpu",
                        progress: bool = True, stop_after: int | None = None) -> Path:
     "Train `arch` on `dataset` with the profile's budget; cache and return the checkpoint path."
     p = get_profile(profile) if isinstance(profile, str) else profile
-    path = source_checkpoint_path(check_arch(arch), dataset, p.name, seed)
-    if path.exists(): return path
     train = subsample(load_dataset(dataset, train=True), p.pretrain_n_per_class, seed)
+    record = source_record(arch, dataset, p, seed, train)
+    path = source_checkpoint_path(record)
+    if path.exists() and _matches(path, record): return path
+    train = resize_images(train, p.image_size)  # e.g. Tiny ImageNet's 64x64 -> 32x32: crops pad 4 pixels at 32
     test = load_dataset(dataset, train=False)
-    test = test.subset(torch.randperm(len(test), generator=torch.Generator().manual_seed(seed))[:2000])
+    test = resize_images(test.subset(torch.randperm(len(test), generator=torch.Generator().manual_seed(seed))[:2000]),
+                         p.image_size)
     seed_everything(seed)
     model = get_model(arch, weights=None, num_classes=train.num_classes).to(device, memory_format=torch.channels_last)
     loader = TensorLoader(train, p.batch_size, shuffle=True, augment=True, drop_last=len(train) >= p.batch_size,
@@ -89,14 +179,15 @@ def pretrain_on_source(arch: str, dataset: str, profile="auto", seed: int = 0, d
     partial = path.with_name(path.stem + ".partial.pt")
     fit(model, loader, p.pretrain_steps, p.pretrain_lr, schedule="cosine", checkpoint=partial,
         checkpoint_every=100, stop_after=stop_after, desc=f"pretrain {arch} on {dataset}", progress=progress)
-    if path.exists(): return path              # another process finished the same network meanwhile
+    if path.exists() and _matches(path, record): return path  # another process finished the same network meanwhile
     state = load_checkpoint(partial)
     if state is None or state["iteration"] < p.pretrain_steps: return partial  # interrupted (stop_after)
     acc = evaluate(model, TensorLoader(test, p.eval_batch_size, device=device, image_size=p.image_size,
                                        channels_last=True))
     save_checkpoint(dict(state_dict={k: v.cpu() for k, v in model.state_dict().items()}, arch=arch,
-                         dataset=dataset, profile=p.name, seed=seed, steps=p.pretrain_steps,
-                         source_test_acc=acc, classes=train.classes), path)
+                         dataset=dataset, profile=p.name, seed=seed, steps=p.pretrain_steps, record=record,
+                         source_test_acc=acc, classes=train.classes,
+                         normalisation=dict(mean=list(train.mean), std=list(train.std))), path)
     partial.unlink(missing_ok=True)
     return path
 
@@ -126,7 +217,8 @@ def load_state_checked(model: nn.Module, state: dict, what: str = "checkpoint") 
     return model
 
 
-def _load_file(arch: str, path: Path) -> nn.Module:
+def _load_file(arch: str, path: Path):
+    "The model of the checkpoint at `path`, and the loaded object."
     if not path.exists():
         raise WeightsNotFoundError(f"checkpoint {path} does not exist")
     try:
@@ -136,15 +228,33 @@ def _load_file(arch: str, path: Path) -> nn.Module:
     state = _state_dict_of(obj)
     num_classes = state["fc.weight"].shape[0] if "fc.weight" in state else 1000
     model = get_model(arch, weights=None, num_classes=num_classes)
-    return load_state_checked(model, state, what=f"checkpoint {path.name}")
+    return load_state_checked(model, state, what=f"checkpoint {path.name}"), obj
 
 # %% ../nbs/03_pretrained.ipynb #ba1beb2a
 def resolve_weights_source(source: str, arch: str, profile="auto") -> str:
-    "`auto` -> `imagenet` where its file is cached, else the profile's source data set."
-    if source == "auto":
-        p = get_profile(profile) if isinstance(profile, str) else profile
-        return "imagenet" if imagenet_file(arch).exists() else p.source_dataset
-    return source
+    """`auto` -> `imagenet` where torchvision's file is cached and intact, else a published source network of `arch`
+    in the weight hub (its path), else the first available of the profile's `source_dataset` (pretrained here)."""
+    if source != "auto": return source
+    p = get_profile(profile) if isinstance(profile, str) else profile
+    ok = imagenet_file_ok(arch)
+    if ok: return "imagenet"
+    if ok is False:
+        warnings.warn(f"{imagenet_file(arch)} is corrupt (its sha256 does not match its name); not using it as "
+                      f"ImageNet weights. Delete it to download it again.")
+    published = published_weights(arch, p.image_size)
+    if published: return str(published[0][0])
+    names = [p.source_dataset] if isinstance(p.source_dataset, str) else list(p.source_dataset)
+    return first_available(names)
+
+
+def _describe(path: Path, obj: dict) -> str:
+    "The `weights_source` sentence of a checkpoint file: a published source network says what it is."
+    meta_file = path.with_suffix(".json")
+    if meta_file.exists():
+        try: return _describe_published(path, json.loads(meta_file.read_text()))
+        except (OSError, ValueError): pass
+    if isinstance(obj, dict) and "val_top1" in obj: return _describe_published(path, obj)
+    return f"checkpoint {path.resolve()}"
 
 
 def load_base(arch: str, source: str = "auto", profile="auto", seed: int = 0, device="cpu",
@@ -160,14 +270,62 @@ def load_base(arch: str, source: str = "auto", profile="auto", seed: int = 0, de
     elif source in DATASET_NAMES or source.startswith("imagefolder:"):
         path = pretrain_on_source(arch, source, profile, seed, device, progress)
         ck = load_checkpoint(path)
-        model = _load_file(arch, path)
+        model, _ = _load_file(arch, path)
         model.weights_source = (f"{source} (pretrained by archft: {arch}, profile {ck['profile']}, "
                                 f"{ck['steps']} iterations, seed {ck['seed']}, "
                                 f"source test accuracy {ck['source_test_acc']:.3f})")
     elif source.endswith((".pt", ".pth")) or Path(source).exists():
-        model = _load_file(arch, Path(source))
-        model.weights_source = f"checkpoint {Path(source).resolve()}"
+        model, obj = _load_file(arch, Path(source))
+        model.weights_source = _describe(Path(source), obj)
     else:
         raise ValueError(f"unknown weights source {source!r}: use 'imagenet', 'auto', a checkpoint path, "
                          f"or a data set name ({', '.join(DATASET_NAMES)})")
     return model.to(device)
+
+# %% ../nbs/03_pretrained.ipynb #5a69b87e
+@torch.no_grad()
+def topk_accuracy(model: nn.Module, loader, ks=(1, 5)) -> dict:
+    "Top-k accuracies of `model` over `loader`, e.g. `{1: 0.26, 5: 0.52}`."
+    model.eval(); hits = {k: 0 for k in ks}; total = 0
+    for x, y in loader:
+        top = model(x).topk(max(ks), dim=1).indices
+        for k in ks: hits[k] += (top[:, :k] == y[:, None]).any(1).sum().item()
+        total += len(y)
+    return {k: h / max(total, 1) for k, h in hits.items()}
+
+
+def publish_source_weights(arch: str, dataset: str | None = None, steps: int = 9000, out_dir=None, seed: int = 0,
+                           device="cpu", max_val_images: int | None = None, command: str | None = None) -> Path:
+    """Pretrain `arch` on `dataset` (default: `tiny-imagenet`, else `tiny-imagenet-sample`) for `steps` steps with
+    the `cpu` profile's recipe on the whole train split, measure it on the test (val) split, and write
+    `<arch>-<dataset>-<size>.pt` and its `.json` record into `out_dir` (default `$ARCHFT_WEIGHTS`): a published
+    source network as `load_base(arch, 'auto')` finds it. Resumes where an interrupted run stopped."""
+    import time
+    dataset = dataset or first_available(["tiny-imagenet", "tiny-imagenet-sample"])
+    out_dir = Path(out_dir or weights_dir() or project_root() / "weights")
+    p = get_profile("cpu", pretrain_steps=steps, pretrain_n_per_class=None)
+    t0 = time.time()
+    ck = load_checkpoint(pretrain_on_source(arch, dataset, p, seed, device, progress=True))
+    seconds = time.time() - t0
+    model, _ = _load_file(arch, source_checkpoint_path(ck["record"]))
+    val = load_dataset(dataset, train=False)
+    if max_val_images: val = val.subset(range(min(max_val_images, len(val))))
+    acc = topk_accuracy(model.to(device), TensorLoader(resize_images(val, p.image_size), p.eval_batch_size,
+                                                       device=device, image_size=p.image_size))
+    name = f"{arch}-{dataset}-{p.image_size}"
+    pt, js = out_dir / f"{name}.pt", out_dir / f"{name}.json"
+    meta = dict(arch=arch, dataset=dataset, profile=f"cpu (overrides: pretrain_steps={steps}, pretrain_n_per_class=None)",
+                seed=seed, steps=steps, batch_size=p.batch_size, input_size=p.image_size,
+                optimizer=f"SGD momentum 0.9, weight decay 5e-4, lr {p.pretrain_lr} cosine to 0 over the steps",
+                augmentation="random crop (zero pad 4) and horizontal flip, on uint8 tensors",
+                normalisation=ck["normalisation"], source_test_acc=ck["source_test_acc"],
+                val_top1=acc[1], val_top5=acc[5], val_images=len(val), n_classes=len(ck["classes"]),
+                made_by=(f"{command or ' '.join(sys.argv)} (archft.pretrained.publish_source_weights) at archft "
+                         f"commit {git_commit()}, torch {torch.__version__}, torchvision {torchvision.__version__}, "
+                         f"{seconds:.0f} s"),
+                hardware=hardware(device), date=datetime.date.today().isoformat(), record=ck["record"],
+                file=pt.name)
+    save_checkpoint(dict(state_dict=ck["state_dict"], classes=ck["classes"], **meta), pt)
+    with open(pt, "rb") as f: meta["sha256"] = hashlib.file_digest(f, "sha256").hexdigest()
+    save_json(meta, js)
+    return pt
