@@ -37,7 +37,7 @@ PROFILES: dict[str, dict] = {
     "weights_source":    dict(smoke="fashion-mnist", cpu="auto", paper="imagenet"),
     "n_per_class":       dict(smoke=16, cpu=None, paper=None),
     "val_fraction":      dict(smoke=0.2, cpu=0.1, paper=0.1),
-    "max_test_images":   dict(smoke=100, cpu=None, paper=None),
+    "max_test_images":   dict(smoke=100, cpu=2000, paper=None),
     "image_size":        dict(smoke=32, cpu=32, paper=32),
     "batch_size":        dict(smoke=16, cpu=64, paper=64),
     "eval_batch_size":   dict(smoke=200, cpu=500, paper=500),
@@ -51,7 +51,7 @@ PROFILES: dict[str, dict] = {
     "pretrain_lr":       dict(smoke=0.05, cpu=0.05, paper=0.05),
     "pretrain_n_per_class": dict(smoke=40, cpu=None, paper=None),
     # --- stage 1: architecture search (paper Table 2) --------------------------------------
-    "search_iters":      dict(smoke=12, cpu=600, paper=100_000),
+    "search_iters":      dict(smoke=12, cpu=300, paper=100_000),
     "supernet_steps_per_sample": dict(smoke=2, cpu=1, paper=391),
     "supernet_lr":       dict(smoke=0.05, cpu=0.05, paper=0.05),
     "controller_lr":     dict(smoke=3.5e-4, cpu=3.5e-4, paper=3.5e-4),
@@ -62,10 +62,10 @@ PROFILES: dict[str, dict] = {
     "rc_patience":       dict(smoke=2, cpu=30, paper=30),
     "stop_early":        dict(smoke=False, cpu=False, paper=False),
     # --- stage 2: weight fine-tuning ------------------------------------------------------
-    "finetune_iters":    dict(smoke=6, cpu=400, paper=100_000),
+    "finetune_iters":    dict(smoke=6, cpu=300, paper=100_000),
     "stage2_init":       dict(smoke="pretrained", cpu="pretrained", paper="pretrained"),  # or "supernet"
     "finetune_lr":       dict(smoke=0.05, cpu=0.05, paper=0.05),
-    "eval_every":        dict(smoke=3, cpu=20, paper=1000),
+    "eval_every":        dict(smoke=3, cpu=30, paper=1000),
     "target_accuracy":   dict(smoke=None, cpu=None, paper=0.85),
     "scopes":            dict(smoke=["small", "medium"], cpu=["small", "medium", "large", "full"],
                               paper=["small", "medium", "large", "full"]),

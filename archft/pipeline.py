@@ -22,7 +22,7 @@ from .finetune import enas_model, finetune, iterations_to
 from .pretrained import load_base, resolve_weights_source
 from .search import SearchConfig, search
 from .supernet import PrefixCache, Supernet, build_model, vanilla_model
-from .train import load_checkpoint
+from .train import FastPath, load_checkpoint
 
 # %% auto #0
 __all__ = ['RUNTIME_READS', 'SEARCH_READS', 'FINETUNE_READS', 'profile_threads', 'Experiment', 'prepare', 'run_search',
@@ -57,6 +57,11 @@ class Experiment:
         val = TensorLoader(self.val, p.eval_batch_size, device=dev, image_size=p.image_size)
         test = TensorLoader(self.test, p.eval_batch_size, device=dev, image_size=p.image_size)
         return train, val, test
+
+    @cached_property
+    def fast(self) -> FastPath:
+        "How training and evaluation run on this device (the profile's amp, channels_last, compile resolved)."
+        return FastPath.from_profile(self.profile, self.device)
 
     @cached_property
     def fingerprints(self) -> dict:
@@ -101,7 +106,7 @@ class Experiment:
         "The provenance of a result: profile, overrides, data set, weights, seed, hardware, threads, record digest."
         rec = provenance(self.profile.name, self.dataset, self.weights_source, self.seed, self.device, arch=self.arch,
                          profile_overrides=self.profile.overrides, threads=self.profile.threads or torch.get_num_threads(),
-                         record=self.record_digest)
+                         record=self.record_digest, fast_path=self.fast.describe())
         return {**rec, **extra}
 
     def claim(self, claim: str, paper, measured, figure: str = "", seeds=None) -> dict:
@@ -160,7 +165,7 @@ def run_search(exp: Experiment, scope: str, progress: bool = True, strict: bool 
         cfg = SearchConfig.from_profile(p, **config)
         key = exp.key(scope, "search", ("train", "val"), SEARCH_READS, rule=supernet.rule.name, sharing=supernet.sharing,
                       config={k: v for k, v in asdict(cfg).items() if k != "checkpoint_every"})
-        result = search(supernet, train, val, cfg, seed=exp.seed, progress=progress, key=key,
+        result = search(supernet, train, val, cfg, seed=exp.seed, progress=progress, key=key, fast=exp.fast,
                         checkpoint=_check_stored_key(exp.artifact(scope, "search", key), key, strict))
     result.extra.update(exp.provenance(scope=scope), search_tag=digest(key), search_record=digest(key))
     return result, supernet
@@ -210,8 +215,8 @@ def run_finetune(exp: Experiment, scope: str, supernet: Supernet | None = None, 
         else:
             model = enas_model(supernet, actions, init)
         model = model.to(exp.device)
-        test = PrefixCache(model, test_loader)
-        curve = finetune(model, train, test, p.finetune_iters, p.finetune_lr, p.eval_every,
+        test = PrefixCache(model, test_loader, exp.fast)
+        curve = finetune(model, train, test, p.finetune_iters, p.finetune_lr, p.eval_every, fast=exp.fast,
                          checkpoint=_check_stored_key(exp.artifact(scope, name, key), key, strict),
                          desc=f"{arm} {scope}", progress=progress, key=key)
     return curve.assign(arm=arm, scope=scope, seed=exp.seed, init=init, record=digest(key))
