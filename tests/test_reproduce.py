@@ -55,6 +55,12 @@ TINY_PAPER = dict(
 NOTEBOOKS = sorted(p.stem.removeprefix("reproduce_") for p in (ROOT / "nbs").glob("reproduce_*.ipynb"))
 
 
+def papermill_parameters(name) -> str:
+    "The source of a reproduce notebook's cell tagged `parameters`."
+    nb = json.loads((ROOT / "nbs" / f"reproduce_{name}.ipynb").read_text())
+    return next("".join(c["source"]) for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+
+
 def run_notebook(name, out, tmp_path, **params):
     args = [str(BIN / "papermill"), f"nbs/reproduce_{name}.ipynb", str(tmp_path / f"{name}.ipynb"), "--cwd", "nbs",
             "-p", "out_dir", str(out)]
@@ -65,6 +71,8 @@ def run_notebook(name, out, tmp_path, **params):
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_paper_profile_at_tiny_size(name, tmp_path):
+    params = papermill_parameters(name)
+    assert "overrides" in params, f"reproduce_{name} takes no `overrides` parameter (it would run the paper at full size)"
     out = tmp_path / "results"
     run = run_notebook(name, out, tmp_path, profile="paper", overrides=json.dumps(TINY_PAPER))
     assert run.returncode == 0, run.stderr[-3000:]
