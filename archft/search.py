@@ -44,8 +44,11 @@ class SearchConfig:
     checkpoint_every: int = 50         # samples (a supernet checkpoint can be hundreds of MB)
 
     def __post_init__(self):
-        for name in ("iters", "steps_per_sample", "reward_batches", "es_patience", "rc_window", "rc_patience"):
+        for name in ("iters", "steps_per_sample", "reward_batches", "es_patience", "rc_window", "rc_patience",
+                     "checkpoint_every"):
             if getattr(self, name) < 1: raise ValueError(f"SearchConfig.{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("supernet_lr", "controller_lr"):
+            if not getattr(self, name) > 0: raise ValueError(f"SearchConfig.{name} must be > 0, got {getattr(self, name)}")
         if self.iters < self.steps_per_sample:
             raise ValueError(f"iters ({self.iters}) < steps_per_sample ({self.steps_per_sample}): no controller sample would run")
 
