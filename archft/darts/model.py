@@ -14,7 +14,7 @@ from .genotype import Genotype, derive_genotype, N_EDGES, STEPS
 from ..temperature import TemperatureSchedule, ConstantTemperature, mixed_weights
 
 # %% auto #0
-__all__ = ['MixedOp', 'active_ops', 'SearchCell', 'SearchNetwork']
+__all__ = ['MixedOp', 'active_ops', 'SearchCell', 'SearchNetwork', 'discrete_weights', 'weight_entropy']
 
 # %% ../../nbs/23_darts_model.ipynb #5a568d77
 class MixedOp(nn.Module):
@@ -77,6 +77,7 @@ class SearchNetwork(nn.Module):
         super().__init__()
         self.C, self.num_classes, self.layers, self.steps = C, num_classes, layers, steps
         self.primitives, self.skip_zero, self.epoch = list(primitives), skip_zero, 0
+        self.fixed_weights = None      # (normal, reduce) used instead of softmax(alpha / T): a derived network
         self.schedule = schedule if schedule is not None else ConstantTemperature(1.0)
         C_curr = stem_multiplier * C
         self.stem = nn.Sequential(nn.Conv2d(3, C_curr, 3, padding=1, bias=False), nn.BatchNorm2d(C_curr))
@@ -112,6 +113,7 @@ class SearchNetwork(nn.Module):
         return self.schedule(self.epoch)
 
     def arch_weights(self):
+        if self.fixed_weights is not None: return self.fixed_weights
         T = self.temperature()
         return mixed_weights(self.alpha_normal, T), mixed_weights(self.alpha_reduce, T)
 
@@ -129,5 +131,24 @@ class SearchNetwork(nn.Module):
 
     def genotype(self) -> Genotype:
         "The DARTS genotype of the current softmax(alpha / T)."
-        w_n, w_r = self.arch_weights()
+        T = self.temperature()
+        w_n, w_r = mixed_weights(self.alpha_normal, T), mixed_weights(self.alpha_reduce, T)
         return derive_genotype(w_n.detach(), w_r.detach(), self.steps)
+
+
+
+def discrete_weights(genotype: Genotype, steps: int = STEPS, primitives=PRIMITIVES, device=None):
+    "One-hot (edges, ops) weights of a genotype: 1 on each kept edge's op, 0 elsewhere (dropped edges are all 0)."
+    out = []
+    for gene in (genotype.normal, genotype.reduce):
+        w = torch.zeros(sum(2 + i for i in range(steps)), len(primitives), device=device)
+        for k, (op, j) in enumerate(gene):
+            w[sum(2 + i for i in range(k // 2)) + j, primitives.index(op)] = 1.0
+        out.append(w)
+    return tuple(out)
+
+
+def weight_entropy(weights: torch.Tensor) -> float:
+    "Mean entropy (nats) of the mixing weights over edges; log 8 = 2.08 is uniform, 0 one-hot."
+    w = weights.detach().double()
+    return float(-(w * w.clamp_min(1e-300).log()).sum(-1).mean())
