@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .ops import PRIMITIVES, OPS, FactorizedReduce, ReLUConvBN, Zero
+from .ops import PRIMITIVES, OPS, FAST_OPS, FactorizedReduce, ReLUConvBN, Zero
 from .genotype import Genotype, derive_genotype, N_EDGES, STEPS
 from ..temperature import TemperatureSchedule, ConstantTemperature, mixed_weights
 
@@ -27,14 +27,28 @@ class MixedOp(nn.Module):
             op = OPS[name](C, stride, False)
             if "pool" in name: op = nn.Sequential(op, nn.BatchNorm2d(C, affine=False))   # as DARTS
             self.ops.append(op)
-        self.zero = Zero(stride)
+        self.zero, self.stride = Zero(stride), stride
 
-    def forward(self, x, weights, active=None):
-        "`active`: indices of the ops to compute (default: all, `none` included)."
+    def op_output(self, k: int, x, shared: dict | None = None):
+        """Op `k` on `x`. `shared` (one dict per input state, filled lazily): what every edge reading `x` computes
+        alike is computed once, the ReLU in front of the convolutions and the pooling (its BN stays per edge)."""
+        op = self.ops[k]
+        if shared is None: return op(x)
+        if "pool" in self.primitives[k]:
+            key = (self.primitives[k], self.stride)
+            if key not in shared: shared[key] = op[0](x)
+            return op[1](shared[key])
+        if hasattr(op, "after_relu"):
+            if "relu" not in shared: shared["relu"] = F.relu(x)
+            return op.after_relu(shared["relu"])
+        return op(x)
+
+    def forward(self, x, weights, active=None, shared: dict | None = None):
+        "`active`: indices of the ops to compute (default: all, `none` included); `shared`: see `op_output`."
         idx = range(len(self.ops)) if active is None else active
         out = None
         for k in idx:
-            y = weights[k] * self.ops[k](x)
+            y = weights[k] * self.op_output(k, x, shared)
             out = y if out is None else out + y
         return self.zero(x) if out is None else out
 
@@ -59,11 +73,12 @@ class SearchCell(nn.Module):
 
     def forward(self, s0, s1, weights, active):
         states = [self.pre0(s0), self.pre1(s1)]
+        shared = [{} for _ in range(2 + self.steps)] if FAST_OPS["share"] else [None] * (2 + self.steps)
         e = 0
         for i in range(self.steps):
             s = None
             for j, h in enumerate(states):
-                y = self.edges[e + j](h, weights[e + j], active[e + j])
+                y = self.edges[e + j](h, weights[e + j], active[e + j], shared[j])
                 s = y if s is None else s + y
             e += len(states)
             states.append(s)

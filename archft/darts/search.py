@@ -130,6 +130,9 @@ def discrete_accuracy(net: SearchNetwork, val_loader, bn_loader, bn_batches: int
 def build_search(cfg: SearchConfig, num_classes: int, device="cpu"):
     "Network, architect, weight optimiser and its schedule for `cfg` (seeded)."
     seed_everything(cfg.seed)
+    # deterministic mode NaN-fills every new tensor (a debugging aid, not needed for determinism): a quarter of a
+    # CPU search step's time in the profiler (benchmarks/bench_darts.py)
+    torch.utils.deterministic.fill_uninitialized_memory = False
     schedule = make_schedule(**cfg.schedule)
     net = SearchNetwork(C=cfg.channels, num_classes=num_classes, layers=cfg.layers, schedule=schedule,
                         skip_zero=cfg.skip_zero).to(device)
