@@ -1,10 +1,15 @@
 """Images per second of TD-DARTS' search step (first and second order), of the evaluation network's training
 step, and the speed-up of skipping `none` / exactly-zero-weight operations in the mixed operation.
 
+First, and alone with --ratio-only: archft's search step against the plain mixture (every op of every edge computed
+separately, as the DARTS paper's code does: no skipping, no channels_last, no shared ReLU/pooling, dilated
+convolutions as written), interleaved in one process, medians and their ratio. Both are exact against each other
+(nbs/23_darts_model.ipynb tests it).
+
 A search step = one architecture step (on an architecture batch) + one weight step (on a weight batch);
 images/s counts the weight batch. Real CIFAR-10 images (the subset), random network initialisation.
 Every number is the median of `--repeats` timed runs after one warm-up, in one process.
-Usage: python benchmarks/bench_darts.py [--threads 1 2] [--batch 16] [--layers 8] [--channels 16]
+Usage: python benchmarks/bench_darts.py [--ratio-only] [--threads 1 2] [--batch 16] [--layers 8] [--channels 16]
        [--eval-layers 20] [--eval-channels 36] [--eval-batch 16] [--repeats 5]
 """
 import argparse
@@ -18,6 +23,7 @@ from archft.data import TensorLoader, load_dataset
 from archft.darts.architect import Architect, weight_optimizer, weight_step
 from archft.darts.eval import EvalNetwork, count_params_millions, cutout
 from archft.darts.genotype import DARTS_V2
+from archft.darts import ops as darts_ops
 from archft.darts.model import SearchNetwork
 from archft.temperature import ConstantTemperature
 
@@ -41,6 +47,7 @@ def search_step_fn(net, arch, opt, loader, counter):
 
 def make_search(args, order, skip_zero, alpha_scale=None, temperature=1.0, channels_last=False):
     seed_everything(0)
+    torch.utils.deterministic.fill_uninitialized_memory = False    # as build_search: no NaN-filling of new tensors
     net = SearchNetwork(C=args.channels, layers=args.layers, skip_zero=skip_zero,
                         schedule=ConstantTemperature(temperature))
     if alpha_scale is not None:             # a late-search state: one op per edge far ahead of the rest
@@ -53,6 +60,27 @@ def make_search(args, order, skip_zero, alpha_scale=None, temperature=1.0, chann
     return net, arch, opt
 
 
+def plain_vs_archft(args, data):
+    "Interleaved search steps (first order): the plain mixture, then archft's, `repeats` times; medians and ratio."
+    setups = {}
+    for label, fast in [("plain mixture", False), ("archft", True)]:
+        loader = TensorLoader(data, args.batch, shuffle=True, augment=True, seed=0, channels_last=fast)
+        net, arch, opt = make_search(args, "first", skip_zero=fast, channels_last=fast)
+        setups[label] = (fast, search_step_fn(net, arch, opt, loader, [0]))
+    times = {label: [] for label in setups}
+    for r in range(args.repeats + 1):                   # round 0 warms up
+        for label, (fast, step) in setups.items():
+            darts_ops.FAST_OPS.update(polyphase=fast, share=fast)
+            t = time.perf_counter(); step(); dt = time.perf_counter() - t
+            if r: times[label].append(dt)
+    darts_ops.FAST_OPS.update(polyphase=True, share=True)
+    med = {label: statistics.median(v) for label, v in times.items()}
+    for label, v in times.items():
+        print(f"{'search step, first order, ' + label:<48s} {med[label]:8.3f} s/step (median of {len(v)}; "
+              f"{', '.join(f'{x:.2f}' for x in v)})")
+    print(f"archft speed-up over the plain mixture: {med['plain mixture'] / med['archft']:.2f}x")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -63,6 +91,7 @@ def main():
     ap.add_argument("--eval-channels", type=int, default=36)
     ap.add_argument("--eval-batch", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--ratio-only", action="store_true", help="only archft against the plain mixture")
     args = ap.parse_args()
     data = load_dataset("cifar10-subset")
     print(f"hardware: {hardware('cpu')}; torch {torch.__version__}")
@@ -72,6 +101,8 @@ def main():
     for threads in args.threads:
         torch.set_num_threads(threads)
         print(f"\n--- torch threads: {threads}")
+        plain_vs_archft(args, data)
+        if args.ratio_only: continue
         rates = {}
         for label, order, skip, cl in [("search step, first order", "first", True, False),
                                        ("search step, first order, channels_last", "first", True, True),

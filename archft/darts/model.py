@@ -9,12 +9,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .ops import PRIMITIVES, OPS, FactorizedReduce, ReLUConvBN, Zero
+from .ops import PRIMITIVES, OPS, FAST_OPS, FactorizedReduce, ReLUConvBN, Zero
 from .genotype import Genotype, derive_genotype, N_EDGES, STEPS
 from ..temperature import TemperatureSchedule, ConstantTemperature, mixed_weights
 
 # %% auto #0
-__all__ = ['MixedOp', 'active_ops', 'SearchCell', 'SearchNetwork']
+__all__ = ['MixedOp', 'active_ops', 'SearchCell', 'SearchNetwork', 'discrete_weights', 'weight_entropy']
 
 # %% ../../nbs/23_darts_model.ipynb #5a568d77
 class MixedOp(nn.Module):
@@ -27,14 +27,28 @@ class MixedOp(nn.Module):
             op = OPS[name](C, stride, False)
             if "pool" in name: op = nn.Sequential(op, nn.BatchNorm2d(C, affine=False))   # as DARTS
             self.ops.append(op)
-        self.zero = Zero(stride)
+        self.zero, self.stride = Zero(stride), stride
 
-    def forward(self, x, weights, active=None):
-        "`active`: indices of the ops to compute (default: all, `none` included)."
+    def op_output(self, k: int, x, shared: dict | None = None):
+        """Op `k` on `x`. `shared` (one dict per input state, filled lazily): what every edge reading `x` computes
+        alike is computed once, the ReLU in front of the convolutions and the pooling (its BN stays per edge)."""
+        op = self.ops[k]
+        if shared is None: return op(x)
+        if "pool" in self.primitives[k]:
+            key = (self.primitives[k], self.stride)
+            if key not in shared: shared[key] = op[0](x)
+            return op[1](shared[key])
+        if hasattr(op, "after_relu"):
+            if "relu" not in shared: shared["relu"] = F.relu(x)
+            return op.after_relu(shared["relu"])
+        return op(x)
+
+    def forward(self, x, weights, active=None, shared: dict | None = None):
+        "`active`: indices of the ops to compute (default: all, `none` included); `shared`: see `op_output`."
         idx = range(len(self.ops)) if active is None else active
         out = None
         for k in idx:
-            y = weights[k] * self.ops[k](x)
+            y = weights[k] * self.op_output(k, x, shared)
             out = y if out is None else out + y
         return self.zero(x) if out is None else out
 
@@ -59,11 +73,12 @@ class SearchCell(nn.Module):
 
     def forward(self, s0, s1, weights, active):
         states = [self.pre0(s0), self.pre1(s1)]
+        shared = [{} for _ in range(2 + self.steps)] if FAST_OPS["share"] else [None] * (2 + self.steps)
         e = 0
         for i in range(self.steps):
             s = None
             for j, h in enumerate(states):
-                y = self.edges[e + j](h, weights[e + j], active[e + j])
+                y = self.edges[e + j](h, weights[e + j], active[e + j], shared[j])
                 s = y if s is None else s + y
             e += len(states)
             states.append(s)
@@ -77,6 +92,7 @@ class SearchNetwork(nn.Module):
         super().__init__()
         self.C, self.num_classes, self.layers, self.steps = C, num_classes, layers, steps
         self.primitives, self.skip_zero, self.epoch = list(primitives), skip_zero, 0
+        self.fixed_weights = None      # (normal, reduce) used instead of softmax(alpha / T): a derived network
         self.schedule = schedule if schedule is not None else ConstantTemperature(1.0)
         C_curr = stem_multiplier * C
         self.stem = nn.Sequential(nn.Conv2d(3, C_curr, 3, padding=1, bias=False), nn.BatchNorm2d(C_curr))
@@ -112,6 +128,7 @@ class SearchNetwork(nn.Module):
         return self.schedule(self.epoch)
 
     def arch_weights(self):
+        if self.fixed_weights is not None: return self.fixed_weights
         T = self.temperature()
         return mixed_weights(self.alpha_normal, T), mixed_weights(self.alpha_reduce, T)
 
@@ -129,5 +146,24 @@ class SearchNetwork(nn.Module):
 
     def genotype(self) -> Genotype:
         "The DARTS genotype of the current softmax(alpha / T)."
-        w_n, w_r = self.arch_weights()
+        T = self.temperature()
+        w_n, w_r = mixed_weights(self.alpha_normal, T), mixed_weights(self.alpha_reduce, T)
         return derive_genotype(w_n.detach(), w_r.detach(), self.steps)
+
+
+
+def discrete_weights(genotype: Genotype, steps: int = STEPS, primitives=PRIMITIVES, device=None):
+    "One-hot (edges, ops) weights of a genotype: 1 on each kept edge's op, 0 elsewhere (dropped edges are all 0)."
+    out = []
+    for gene in (genotype.normal, genotype.reduce):
+        w = torch.zeros(sum(2 + i for i in range(steps)), len(primitives), device=device)
+        for k, (op, j) in enumerate(gene):
+            w[sum(2 + i for i in range(k // 2)) + j, primitives.index(op)] = 1.0
+        out.append(w)
+    return tuple(out)
+
+
+def weight_entropy(weights: torch.Tensor) -> float:
+    "Mean entropy (nats) of the mixing weights over edges; log 8 = 2.08 is uniform, 0 one-hot."
+    w = weights.detach().double()
+    return float(-(w * w.clamp_min(1e-300).log()).sum(-1).mean())

@@ -5,6 +5,7 @@
 # %% ../../nbs/25_darts_search.ipynb #beb85e8c
 from __future__ import annotations
 
+import copy
 import json
 import os
 import time
@@ -20,12 +21,12 @@ from ..data import load_dataset, first_available, stratified_split, TensorLoader
 from ..train import evaluate, save_checkpoint, load_checkpoint
 from ..temperature import make_schedule, temperature_value
 from .genotype import genotype_to_dict, genotype_from_dict, count_op
-from .model import SearchNetwork
+from .model import SearchNetwork, discrete_weights, weight_entropy
 from .architect import Architect, weight_optimizer, weight_step
 
 # %% auto #0
-__all__ = ['SearchConfig', 'schedule_config', 'search_config', 'search_data', 'SearchResult', 'build_search', 'run_search',
-           'save_search']
+__all__ = ['SearchConfig', 'schedule_config', 'search_config', 'search_data', 'SearchResult', 'discrete_accuracy', 'build_search',
+           'run_search', 'save_search']
 
 # %% ../../nbs/25_darts_search.ipynb #4bcc1df8
 @dataclass
@@ -49,6 +50,7 @@ class SearchConfig:
     arch_weight_decay: float = 1e-3
     skip_zero: bool = True
     channels_last: bool = True     # 1.5x faster search steps on CPU (benchmarks/bench_darts.py)
+    gap_bn_batches: int = 4        # training batches that re-estimate BN of the derived network; 0: no gap measured
 
 
 def schedule_config(kind: str, epochs: int, t_init: float = 10.0, t_end: float = 0.1) -> dict:
@@ -58,10 +60,10 @@ def schedule_config(kind: str, epochs: int, t_init: float = 10.0, t_end: float =
     return dict(kind=kind, t_init=t_init, t_end=t_end, epochs=epochs)
 
 
-def search_config(profile: str = "auto", dataset: str | None = None, schedule: str = "linear", seed: int = 0,
+def search_config(profile="auto", dataset: str | None = None, schedule: str = "linear", seed: int = 0,
                   **overrides) -> SearchConfig:
-    "A `SearchConfig` from the profile table; `dataset` None = the profile's first available CIFAR-10."
-    p = get_profile(profile)
+    "A `SearchConfig` from a profile (a name, or a `Profile` with overrides); `dataset` None = its first available CIFAR-10."
+    p = profile if isinstance(profile, dict) else get_profile(profile)
     dataset = dataset or first_available(p.target_datasets)
     cfg = SearchConfig(dataset=dataset, layers=p.darts_layers, channels=p.darts_channels, epochs=p.darts_epochs,
                        batch_size=p.darts_batch_size, n_train=p.darts_n_train, order=p.darts_order,
@@ -109,9 +111,28 @@ class SearchResult:
         return self.log.drop(columns=["weights_normal", "weights_reduce"])
 
 
+def discrete_accuracy(net: SearchNetwork, val_loader, bn_loader, bn_batches: int = 4, genotype=None, bn_start: int = 0):
+    """Validation accuracy of the derived discrete network run with the supernet's own weights: one-hot weights
+    on the genotype's edges and ops (the rest dropped), BatchNorm statistics re-estimated (cumulative average) on
+    `bn_batches` batches of `bn_loader` (steps `bn_start`...), no weight training. `net` is left unchanged."""
+    g = net.genotype() if genotype is None else genotype
+    disc = copy.deepcopy(net)
+    disc.fixed_weights = discrete_weights(g, net.steps, net.primitives, device=net.alpha_normal.device)
+    for m in disc.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats(); m.momentum = None       # None: the plain average over the batches
+    disc.train()
+    with torch.no_grad():
+        for b in range(bn_batches): disc(bn_loader.batch(bn_start + b)[0])
+    return evaluate(disc, val_loader)
+
+
 def build_search(cfg: SearchConfig, num_classes: int, device="cpu"):
     "Network, architect, weight optimiser and its schedule for `cfg` (seeded)."
     seed_everything(cfg.seed)
+    # deterministic mode NaN-fills every new tensor (a debugging aid, not needed for determinism): a quarter of a
+    # CPU search step's time in the profiler (benchmarks/bench_darts.py)
+    torch.utils.deterministic.fill_uninitialized_memory = False
     schedule = make_schedule(**cfg.schedule)
     net = SearchNetwork(C=cfg.channels, num_classes=num_classes, layers=cfg.layers, schedule=schedule,
                         skip_zero=cfg.skip_zero).to(device)
@@ -156,12 +177,18 @@ def run_search(cfg: SearchConfig, device="auto", checkpoint: str | os.PathLike |
         val_acc = evaluate(net, a_loader)
         g = net.genotype()
         w_n, w_r = (w.detach().cpu() for w in net.arch_weights())
+        gap = {}
+        if cfg.gap_bn_batches > 0:     # the discretisation gap: mixture minus derived network, same weights
+            d_acc = discrete_accuracy(net, a_loader, w_loader, cfg.gap_bn_batches, g, bn_start=(epoch + 1) * steps)
+            gap = dict(discrete_acc=d_acc, gap=val_acc - d_acc)
         log.append(dict(epoch=epoch, temperature=T, lr=lr, train_loss=loss_sum / seen, train_acc=correct / seen,
-                        val_acc=val_acc, genotype=json.dumps(genotype_to_dict(g)),
+                        val_acc=val_acc, **gap, entropy_normal=weight_entropy(w_n), entropy_reduce=weight_entropy(w_r),
+                        genotype=json.dumps(genotype_to_dict(g)),
                         skip_normal=count_op(g, cell="normal"), skip_reduce=count_op(g, cell="reduce"),
                         skip_total=count_op(g, cell="both"),
                         weights_normal=w_n.tolist(), weights_reduce=w_r.tolist(), seconds=time.time() - t0))
-        bar.set_postfix(T=f"{T:.3g}", train=f"{correct / seen:.3f}", val=f"{val_acc:.3f}")
+        bar.set_postfix(T=f"{T:.3g}", train=f"{correct / seen:.3f}", val=f"{val_acc:.3f}",
+                        **({"disc": f"{gap['discrete_acc']:.3f}"} if gap else {}))
         if checkpoint is not None:
             save_checkpoint(dict(config=asdict(cfg), net=net.state_dict(), optimizer=opt.state_dict(),
                                  arch_optimizer=arch.optimizer.state_dict(), scheduler=sched.state_dict(),
