@@ -82,6 +82,7 @@ PROFILES: dict[str, dict] = {
     "eval_channels":     dict(smoke=4, cpu=16, paper=36),
     "eval_epochs":       dict(smoke=1, cpu=4, paper=600),
     "eval_batch":        dict(smoke=32, cpu=64, paper=96),
+    "eval_n_train":      dict(smoke=128, cpu=None, paper=None),  # None: the whole train split
 }
 
 PROFILE_NAMES = ("smoke", "cpu", "paper")
@@ -165,6 +166,7 @@ SPECS: dict[str, Spec] = {   # one spec per row of PROFILES
     "darts_layers": _COUNT, "darts_channels": _COUNT, "darts_epochs": _COUNT, "darts_batch_size": _COUNT,
     "darts_n_train": Spec(int, ge=1, none=True), "darts_order": Spec(str, choices=("first", "second")),
     "eval_layers": _COUNT, "eval_channels": _COUNT, "eval_epochs": _COUNT, "eval_batch": _COUNT,
+    "eval_n_train": Spec(int, ge=1, none=True),
 }
 
 RELATIONS = [  # settings that constrain each other: (names, holds(profile), why)

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..config import get_profile, seed_everything, get_device
-from ..data import load_dataset, first_available, TensorLoader
+from ..data import load_dataset, first_available, stratified_split, TensorLoader
 from ..train import evaluate, save_checkpoint, load_checkpoint
 from .ops import make_op, FactorizedReduce, ReLUConvBN
 from .genotype import Genotype
@@ -148,7 +148,7 @@ def eval_config(profile="auto", dataset: str | None = None, seed: int = 0, **ove
     p = profile if isinstance(profile, dict) else get_profile(profile)
     dataset = dataset or first_available(p.target_datasets)
     cfg = EvalConfig(dataset=dataset, layers=p.eval_layers, channels=p.eval_channels, epochs=p.eval_epochs,
-                     batch_size=p.eval_batch, seed=seed)
+                     batch_size=p.eval_batch, n_train=p.eval_n_train, seed=seed)
     for k, v in overrides.items():
         if not hasattr(cfg, k): raise ValueError(f"unknown evaluation setting {k!r}; settings: {list(asdict(cfg))}")
         setattr(cfg, k, v)
@@ -163,7 +163,8 @@ def train_eval(genotype: Genotype, cfg: EvalConfig, device="auto", checkpoint=No
     if cfg.n_train is not None and cfg.n_train < len(train):
         train = train.subset(torch.randperm(len(train), generator=torch.Generator().manual_seed(cfg.seed))[:cfg.n_train].sort().values)
     test = load_dataset(cfg.dataset, train=False)
-    if max_test is not None: test = test.subset(range(min(max_test, len(test))))
+    if max_test is not None and max_test < len(test):  # a stratified subset: test sets are often sorted by class
+        test = test.subset(stratified_split(test.labels, max_test / len(test), seed=0)[1])
     loader = TensorLoader(train, cfg.batch_size, shuffle=True, augment=True, drop_last=True, seed=cfg.seed, device=device,
                           channels_last=cfg.channels_last)
     test_loader = TensorLoader(test, 250, device=device, channels_last=cfg.channels_last)
