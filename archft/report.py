@@ -101,6 +101,7 @@ EXPECTED = [  # (experiment, claim): the claims of the paper and the slides the 
     ("early_stopping", "resnet18 medium: stage-2 accuracy, early-stopped A* = A* of the whole budget"),
     ("early_stopping", "computational saving (abstract), resnet18 small"),
     ("temperature", "linear schedule: T at epoch 1"),
+    ("td_darts_gap", "TD-DARTS' final discretisation gap is smaller than DARTS'"),
     ("td_darts_cifar10", "TD-DARTS test accuracy (%), best-epoch cell"),
     ("td_darts_cifar100", "TD-DARTS test accuracy (%) on CIFAR-100, best-epoch cell"),
 ]
