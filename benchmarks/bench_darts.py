@@ -9,12 +9,19 @@ convolutions as written), interleaved in one process, medians and their ratio. B
 A search step = one architecture step (on an architecture batch) + one weight step (on a weight batch);
 images/s counts the weight batch. Real CIFAR-10 images (the subset), random network initialisation.
 Every number is the median of `--repeats` timed runs after one warm-up, in one process.
+The plain-vs-archft medians and ratio are also written as a CSV with the hardware, the threads and the machine's
+load average (other processes slow both arms alike, since they are interleaved, but say so).
 Usage: python benchmarks/bench_darts.py [--ratio-only] [--threads 1 2] [--batch 16] [--layers 8] [--channels 16]
-       [--eval-layers 20] [--eval-channels 36] [--eval-batch 16] [--repeats 5]
+       [--eval-layers 20] [--eval-channels 36] [--eval-batch 16] [--repeats 5] [--out results/bench/x.csv]
 """
 import argparse
+import os
+import re
 import statistics
 import time
+from pathlib import Path
+
+import pandas as pd
 
 import torch
 
@@ -79,6 +86,8 @@ def plain_vs_archft(args, data):
         print(f"{'search step, first order, ' + label:<48s} {med[label]:8.3f} s/step (median of {len(v)}; "
               f"{', '.join(f'{x:.2f}' for x in v)})")
     print(f"archft speed-up over the plain mixture: {med['plain mixture'] / med['archft']:.2f}x")
+    return [dict(step="search step, first order", arm=label, median_s=med[label], times_s=" ".join(f"{x:.3f}" for x in v),
+                 speedup_over_plain=med["plain mixture"] / med[label]) for label, v in times.items()]
 
 
 def main():
@@ -92,16 +101,23 @@ def main():
     ap.add_argument("--eval-batch", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--ratio-only", action="store_true", help="only archft against the plain mixture")
+    ap.add_argument("--out", default=None, help="CSV path (default results/bench/bench_darts-<hardware>.csv)")
     args = ap.parse_args()
     data = load_dataset("cifar10-subset")
-    print(f"hardware: {hardware('cpu')}; torch {torch.__version__}")
+    hw = hardware("cpu")
+    out = Path(args.out or Path("results/bench") / f"bench_darts-{re.sub(r'[^a-z0-9]+', '-', hw.lower()).strip('-')}.csv")
+    print(f"hardware: {hw}; torch {torch.__version__}")
     print(f"search network {args.layers} cells x {args.channels} channels, batch {args.batch}; "
           f"evaluation network DARTS_V2 {args.eval_layers} cells x {args.eval_channels} channels, batch {args.eval_batch}; "
           f"median of {args.repeats}")
+    rows = []
     for threads in args.threads:
         torch.set_num_threads(threads)
         print(f"\n--- torch threads: {threads}")
-        plain_vs_archft(args, data)
+        load = os.getloadavg()[0]
+        rows += [dict(hardware=hw, torch=torch.__version__, threads=threads, layers=args.layers, channels=args.channels,
+                      batch=args.batch, repeats=args.repeats, load_average_1min=round(load, 2), **r)
+                 for r in plain_vs_archft(args, data)]
         if args.ratio_only: continue
         rates = {}
         for label, order, skip, cl in [("search step, first order", "first", True, False),
@@ -138,6 +154,9 @@ def main():
         t = median_time(eval_step, args.repeats)
         print(f"{'evaluation network training step':<48s} {args.eval_batch / t:8.2f} images/s  ({t:.3f} s/step, "
               f"{count_params_millions(enet):.2f}M params)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(out, index=False)
+    print(f"\nwrote {out}")
 
 
 if __name__ == "__main__":
