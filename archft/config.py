@@ -67,7 +67,9 @@ PROFILES: dict[str, dict] = {
     "finetune_lr":       dict(smoke=0.05, cpu=0.05, paper=0.05),
     "eval_every":        dict(smoke=3, cpu=30, paper=1000),
     "target_accuracy":   dict(smoke=None, cpu=None, paper=0.85),
-    "scopes":            dict(smoke=["small", "medium"], cpu=["small", "medium", "large", "full"],
+    # cpu: the two scopes that fit `make reproduce` in 2 hours on 2 cores with 3 seeds (a large/full step costs
+    # 1.5x/2x the medium one); the others run with `-y "scopes: [large, full]"`
+    "scopes":            dict(smoke=["small", "medium"], cpu=["small", "medium"],
                               paper=["small", "medium", "large", "full"]),
     "seeds":             dict(smoke=[0, 1], cpu=[0, 1, 2], paper=[0, 1, 2, 3, 4]),
     # --- TD-DARTS search ------------------------------------------------------------------
