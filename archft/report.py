@@ -73,15 +73,16 @@ def summarize(values, digits: int = 3) -> str:
 
 
 def claim_evidence(kind: str, values, paper=None, baseline=None, direction: str = "greater") -> dict:
-    "The columns that let the report judge a claim row: kind, per-seed values (and baseline), direction, verdict."
+    """The columns that let the report judge a claim row again: kind, per-seed values (and baseline), direction, the
+    paper's value as the rule reads it (`paper`: the row's `paper` column is text for people, e.g. "67.6%"), verdict."""
     def as_list(v): return None if v is None else [x.item() if hasattr(x, "item") else x for x in (v if isinstance(v, (list, tuple, np.ndarray)) else [v])]
     return dict(kind=kind, values=json.dumps(as_list(values)), baseline=json.dumps(as_list(baseline)),
-                direction=direction if kind == "compare" else "",
+                direction=direction if kind == "compare" else "", paper_value="" if paper is None else json.dumps(paper),
                 verdict=verdict(kind, as_list(values), paper, as_list(baseline), direction))
 
 # %% ../nbs/90_report.ipynb #01e0dcce
 CLAIM_COLUMNS = ["claim", "paper", "measured", "profile", "dataset", "weights_source", "hardware", "seeds", "figure"]
-EVIDENCE_COLUMNS = ["kind", "values", "baseline", "direction", "verdict"]   # optional: what the verdict rests on
+EVIDENCE_COLUMNS = ["kind", "values", "baseline", "direction", "paper_value", "verdict"]   # optional: what the verdict rests on
 PROFILE_ORDER = ("paper", "cpu", "smoke")
 
 EXPECTED = [  # (experiment, claim): the claims of the paper and the slides the study checks
@@ -157,7 +158,9 @@ def _judge(r) -> str:
     if r.measured == "not run": return "not run"
     if not r.kind: return "no verdict (no evidence recorded)"
     baseline = None if r.kind != "compare" else r.baseline
-    return verdict(r.kind, r.values, r.paper, baseline, r.direction or "greater")
+    paper = json.loads(r.paper_value) if r.paper_value else r.paper
+    try: return verdict(r.kind, r.values, paper, baseline, r.direction or "greater")
+    except ValueError as e: return f"no verdict (unreadable evidence: {e})"   # e.g. a file written before paper_value
 
 
 def render(table: pd.DataFrame) -> str:
