@@ -175,7 +175,9 @@ def train_eval(genotype: Genotype, cfg: EvalConfig, device="auto", checkpoint=No
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(cfg.epochs, 1))
     gen = torch.Generator().manual_seed(cfg.seed + 17)
     net._generator = gen
-    state, start, log = load_checkpoint(checkpoint), 0, []
+    # the checkpoint answers only for this genotype, configuration and data: another one is ignored (with a warning)
+    key = dict(genotype=str(genotype), config=asdict(cfg), n_train=len(train), max_test=max_test, max_steps=max_steps)
+    state, start, log = load_checkpoint(checkpoint, key=key), 0, []
     if state is not None:
         net.load_state_dict(state["net"]); opt.load_state_dict(state["optimizer"]); sched.load_state_dict(state["scheduler"])
         gen.set_state(state["generator"]); start, log = state["epoch"] + 1, state["log"]
@@ -208,6 +210,6 @@ def train_eval(genotype: Genotype, cfg: EvalConfig, device="auto", checkpoint=No
         bar.set_postfix(train=f"{correct / seen:.3f}", test=f"{test_acc:.3f}")
         if checkpoint is not None:
             save_checkpoint(dict(net=net.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
-                                 generator=gen.get_state(), epoch=epoch, log=log), checkpoint)
+                                 generator=gen.get_state(), epoch=epoch, log=log), checkpoint, key=key)
     bar.close()
     return net, pd.DataFrame(log)
