@@ -232,8 +232,11 @@ def check_profile(p: dict) -> Profile:
     return out
 
 
-def get_profile(name: str = "auto", **overrides) -> Profile:
-    "The settings of profile `name`, with optional `overrides` of single settings; every setting is checked."
+def get_profile(name: str | dict = "auto", **overrides) -> Profile:
+    """The settings of profile `name`, with optional `overrides` of single settings; every setting is checked.
+    `name` may be a `Profile` (or its dict, as a unit stores it): its settings are the overrides of its named profile."""
+    if isinstance(name, dict):
+        return get_profile(name["name"], **{**{k: v for k, v in name.items() if k != "name"}, **overrides})
     name = resolve_profile_name(name)
     unknown = set(overrides) - set(PROFILES)
     if unknown:

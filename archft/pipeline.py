@@ -121,7 +121,7 @@ class Experiment:
 def prepare(arch: str = "resnet18", profile="auto", seed: int = 0, device="auto", weights: str | None = None,
             dataset: str | None = None, progress: bool = True) -> Experiment:
     "The experiment of `arch` under `profile` (a name or a `Profile`): target data, splits, pretrained base."
-    p = get_profile(profile) if isinstance(profile, str) else profile
+    p = get_profile(profile)
     device = get_device(device)
     with profile_threads(p):
         dataset = dataset or first_available(p.target_datasets)

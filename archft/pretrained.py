@@ -137,7 +137,7 @@ def _download_allowed() -> bool:
 def source_record(arch: str, dataset: str, profile="auto", seed: int = 0, train=None) -> dict:
     """Everything that determines a source-pretrained network: the key of its cached checkpoint. `train` (the
     subsampled train split, loaded when not given) enters by its fingerprint, so a changed data set is a new key."""
-    p = get_profile(profile) if isinstance(profile, str) else profile
+    p = get_profile(profile)
     if train is None: train = subsample(load_dataset(dataset, train=True), p.pretrain_n_per_class, seed)
     return dict(arch=check_arch(arch), dataset=dataset, data=train.fingerprint(), n_train=len(train),
                 **{k: p[k] for k in ("pretrain_steps", "pretrain_lr", "pretrain_n_per_class", "batch_size",
@@ -163,7 +163,7 @@ def _matches(path: Path, record: dict) -> bool:
 def pretrain_on_source(arch: str, dataset: str, profile="auto", seed: int = 0, device="cpu",
                        progress: bool = True, stop_after: int | None = None) -> Path:
     "Train `arch` on `dataset` with the profile's budget; cache and return the checkpoint path."
-    p = get_profile(profile) if isinstance(profile, str) else profile
+    p = get_profile(profile)
     train = subsample(load_dataset(dataset, train=True), p.pretrain_n_per_class, seed)
     record = source_record(arch, dataset, p, seed, train)
     path = source_checkpoint_path(record)
@@ -235,7 +235,7 @@ def resolve_weights_source(source: str, arch: str, profile="auto") -> str:
     """`auto` -> `imagenet` where torchvision's file is cached and intact, else a published source network of `arch`
     in the weight hub (its path), else the first available of the profile's `source_dataset` (pretrained here)."""
     if source != "auto": return source
-    p = get_profile(profile) if isinstance(profile, str) else profile
+    p = get_profile(profile)
     ok = imagenet_file_ok(arch)
     if ok: return "imagenet"
     if ok is False:

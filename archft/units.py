@@ -86,7 +86,7 @@ class Unit:
         return f"{self.kind} {what} seed {self.seed} ({self.profile.get('name')}, {self.key()})"
 
     def get_profile(self) -> Profile:
-        return get_profile(self.profile["name"], **{k: v for k, v in self.profile.items() if k != "name"})
+        return get_profile(self.profile)
 
     def folder(self, storage=None) -> Path: return storage_dir(storage) / self.kind / self.key()
 
@@ -107,7 +107,7 @@ def storage_dir(storage=None) -> Path:
 
 # %% ../nbs/17_units.ipynb #u0000006
 def _profile(profile) -> dict:
-    return dict(get_profile(profile) if isinstance(profile, str) else profile)
+    return dict(get_profile(profile))
 
 
 def search_unit(arch: str, scope: str, profile="auto", seed: int = 0, dataset: str | None = None,

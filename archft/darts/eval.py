@@ -145,7 +145,7 @@ class EvalConfig:
 
 def eval_config(profile="auto", dataset: str | None = None, seed: int = 0, **overrides) -> EvalConfig:
     "An `EvalConfig` from a profile's `eval_*` rows (a profile name, or a `Profile` with overrides)."
-    p = profile if isinstance(profile, dict) else get_profile(profile)
+    p = get_profile(profile)
     dataset = dataset or first_available(p.target_datasets)
     cfg = EvalConfig(dataset=dataset, layers=p.eval_layers, channels=p.eval_channels, epochs=p.eval_epochs,
                      batch_size=p.eval_batch, n_train=p.eval_n_train, seed=seed)

@@ -63,7 +63,7 @@ def schedule_config(kind: str, epochs: int, t_init: float = 10.0, t_end: float =
 def search_config(profile="auto", dataset: str | None = None, schedule: str = "linear", seed: int = 0,
                   **overrides) -> SearchConfig:
     "A `SearchConfig` from a profile (a name, or a `Profile` with overrides); `dataset` None = its first available CIFAR-10."
-    p = profile if isinstance(profile, dict) else get_profile(profile)
+    p = get_profile(profile)
     dataset = dataset or first_available(p.target_datasets)
     cfg = SearchConfig(dataset=dataset, layers=p.darts_layers, channels=p.darts_channels, epochs=p.darts_epochs,
                        batch_size=p.darts_batch_size, n_train=p.darts_n_train, order=p.darts_order,
