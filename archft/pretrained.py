@@ -24,7 +24,7 @@ from .train import evaluate, fit, load_checkpoint, save_checkpoint
 
 # %% auto #0
 __all__ = ['RESNETS', 'WeightsNotFoundError', 'WeightsCorruptError', 'CheckpointMismatchError', 'check_arch', 'imagenet_weights',
-           'imagenet_file', 'weights_dir', 'published_weights', 'imagenet_file_ok', 'source_record',
+           'imagenet_file', 'weights_dirs', 'own_weights_dir', 'published_weights', 'imagenet_file_ok', 'source_record',
            'source_checkpoint_path', 'pretrain_on_source', 'load_state_checked', 'resolve_weights_source', 'load_base',
            'topk_accuracy', 'publish_source_weights']
 
@@ -60,20 +60,26 @@ def imagenet_file(arch: str) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(imagenet_weights(arch).url).name
 
 # %% ../nbs/03_pretrained.ipynb #e6807c6f
-def weights_dir() -> Path | None:
-    "The local weight hub: `$ARCHFT_WEIGHTS`, else `../shared/weights` beside the project where it exists."
-    if os.environ.get("ARCHFT_WEIGHTS"): return Path(os.environ["ARCHFT_WEIGHTS"]).expanduser()
-    shared = project_root().parent / "shared" / "weights"
-    return shared if shared.is_dir() else None
+def weights_dirs() -> list[Path]:
+    """The local weight hub, searched in order: the folders of `$ARCHFT_WEIGHTS` (a path list, like `PATH`), else
+    `../shared/weights` beside the project (the published networks) and the project's own `weights/` (what
+    `make source-weights` makes here), those that exist."""
+    if os.environ.get("ARCHFT_WEIGHTS"):
+        return [Path(d).expanduser() for d in os.environ["ARCHFT_WEIGHTS"].split(os.pathsep) if d]
+    return [d for d in (project_root().parent / "shared" / "weights", project_root() / "weights") if d.is_dir()]
+
+
+def own_weights_dir() -> Path:
+    "Where a source network made here goes: the first folder of `$ARCHFT_WEIGHTS`, else the project's `weights/`."
+    return weights_dirs()[0] if os.environ.get("ARCHFT_WEIGHTS") else project_root() / "weights"
 
 
 def published_weights(arch: str, image_size: int | None = None, folder=None) -> list[tuple[Path, dict]]:
     """The published source networks of `arch` in the weight hub, as (checkpoint, its JSON record): those made at
     `image_size` first, then by Tiny ImageNet val accuracy."""
-    folder = Path(folder) if folder else weights_dir()
-    if folder is None or not folder.is_dir(): return []
+    folders = [Path(folder)] if folder else weights_dirs()
     found = []
-    for js in sorted(folder.glob("*.json")):
+    for js in (js for d in folders if d.is_dir() for js in sorted(d.glob("*.json"))):
         try: meta = json.loads(js.read_text())
         except (OSError, ValueError): continue
         pt = js.with_name(meta.get("file") or js.stem + ".pt")
@@ -85,7 +91,7 @@ def _describe_published(path: Path, meta: dict) -> str:
     top1, top5 = meta.get("val_top1"), meta.get("val_top5")
     acc = f"Tiny ImageNet val top-1 {top1:.1%} / top-5 {top5:.1%}" if top1 is not None else (
         f"source test accuracy {meta.get('source_test_acc', float('nan')):.3f}")
-    return (f"published source network {path.name} ({meta.get('arch')} pretrained on {meta.get('dataset')}, "
+    return (f"source network {path.name} from the weight hub ({meta.get('arch')} pretrained on {meta.get('dataset')}, "
             f"{meta.get('steps')} steps at {meta.get('input_size')}x{meta.get('input_size')}, {acc})")
 
 # %% ../nbs/03_pretrained.ipynb #b296d5ae
@@ -298,11 +304,11 @@ def publish_source_weights(arch: str, dataset: str | None = None, steps: int = 9
                            device="cpu", max_val_images: int | None = None, command: str | None = None) -> Path:
     """Pretrain `arch` on `dataset` (default: `tiny-imagenet`, else `tiny-imagenet-sample`) for `steps` steps with
     the `cpu` profile's recipe on the whole train split, measure it on the test (val) split, and write
-    `<arch>-<dataset>-<size>.pt` and its `.json` record into `out_dir` (default `$ARCHFT_WEIGHTS`): a published
+    `<arch>-<dataset>-<size>.pt` and its `.json` record into `out_dir` (default `own_weights_dir()`): a published
     source network as `load_base(arch, 'auto')` finds it. Resumes where an interrupted run stopped."""
     import time
     dataset = dataset or first_available(["tiny-imagenet", "tiny-imagenet-sample"])
-    out_dir = Path(out_dir or weights_dir() or project_root() / "weights")
+    out_dir = Path(out_dir or own_weights_dir())
     p = get_profile("cpu", pretrain_steps=steps, pretrain_n_per_class=None)
     t0 = time.time()
     ck = load_checkpoint(pretrain_on_source(arch, dataset, p, seed, device, progress=True))
