@@ -30,9 +30,12 @@ test: setup
 	ARCHFT_PROFILE=smoke ARCHFT_DOWNLOAD=0 ARCHFT_RESULTS=$(CURDIR)/.test-results $(BIN)/pytest -q tests
 
 # The reproduction notebooks under $(PROFILE), executed into results/<experiment>/<profile>/, then results/REPORT.md.
-# fig3 and fig4 run for every arch in $(ARCHS) (resnet18: Fig. 3a/4a, resnet50: Fig. 3b/4b).
+# fig3 and fig4 run for every arch in $(ARCHS) (resnet18: Fig. 3a/4a, resnet50: Fig. 3b/4b); ARGS_<nb>_<arch> adds
+# papermill arguments to one of them: ResNet-50's Fig. 3 leaves out the supernet-init variant (a third fine-tuning per
+# scope and seed, 40% of its time on the CPU; set ARGS_fig3_resnet50= to run it).
 # BACKEND=ray runs the notebooks' units as Ray tasks (archft.units) on the cluster RAY_ADDRESS names, else a local one.
-ARCHS ?= resnet18
+ARCHS ?= resnet18 resnet50
+ARGS_fig3_resnet50 ?= -p variant False
 BACKEND ?= local
 reproduce: setup
 	set -e; prof=$$($(PY) -c "from archft.config import resolve_profile_name as r; print(r('$(PROFILE)'))"); \
@@ -41,6 +44,7 @@ reproduce: setup
 	  for arch in $$archs; do \
 	    out=results/$$nb/$$prof; mkdir -p $$out; \
 	    if [ $$arch = - ]; then args=""; name=reproduce_$$nb; else args="-p arch $$arch"; name=reproduce_$$nb-$$arch; fi; \
+	    case $$nb-$$arch in fig3-resnet50) args="$$args $(ARGS_fig3_resnet50)";; esac; \
 	    $(BIN)/papermill nbs/reproduce_$$nb.ipynb $$out/$$name.ipynb -p profile $$prof $$args \
 	      $(if $(filter-out local,$(BACKEND)),-p backend $(BACKEND)) --cwd nbs; \
 	  done; \
@@ -69,14 +73,15 @@ bench: setup
 
 # A published source network made again: `make source-weights ARCH=resnet18 STEPS=9000` pretrains ARCH on the
 # official Tiny ImageNet (the offline sample where it is absent, or SOURCE=...) and writes <arch>-<data>-32.pt and
-# its .json into WEIGHTS_OUT (one CPU thread by default: THREADS=1). About an hour for resnet18 at 9,000 steps.
+# its .json into WEIGHTS_OUT (default: the first folder of $ARCHFT_WEIGHTS, else weights/, where weights="auto" finds
+# it; one CPU thread by default: THREADS=1). About an hour for resnet18 at 9,000 steps, 35 min for resnet50 at 2,000.
 ARCH ?= resnet18
 STEPS ?= 9000
 SOURCE ?=
 THREADS ?= 1
-WEIGHTS_OUT ?= $(or $(ARCHFT_WEIGHTS),$(CURDIR)/weights)
+WEIGHTS_OUT ?=
 source-weights: setup
 	OMP_NUM_THREADS=$(THREADS) $(PY) -c "import torch; torch.set_num_threads($(THREADS)); \
 	  from archft.pretrained import publish_source_weights as p; \
-	  print(p('$(ARCH)', '$(SOURCE)' or None, steps=$(STEPS), out_dir='$(WEIGHTS_OUT)', \
+	  print(p('$(ARCH)', '$(SOURCE)' or None, steps=$(STEPS), out_dir='$(WEIGHTS_OUT)' or None, \
 	          command='make source-weights ARCH=$(ARCH) STEPS=$(STEPS) SOURCE=$(SOURCE)'))"
