@@ -10,7 +10,7 @@ TORCH_SPEC ?=
 ARCHFT_DATA ?= $(if $(wildcard ../shared/data/cifar10-subset.npz),$(abspath ../shared/data),$(CURDIR)/data)
 export ARCHFT_DATA
 PROFILE ?= auto
-REPRODUCE ?= table1 table2 fig3 fig4 early_stopping temperature td_darts_cifar10 td_darts_cifar100
+REPRODUCE ?= table1 table2 fig3 fig4 early_stopping temperature td_darts_gap td_darts_cifar10 td_darts_cifar100
 
 .PHONY: setup test reproduce sensitivity export clean-nbs bench source-weights
 setup: $(VENV)/.archft-installed
