@@ -74,7 +74,7 @@ bench: setup
 # A published source network made again: `make source-weights ARCH=resnet18 STEPS=9000` pretrains ARCH on the
 # official Tiny ImageNet (the offline sample where it is absent, or SOURCE=...) and writes <arch>-<data>-32.pt and
 # its .json into WEIGHTS_OUT (default: the first folder of $ARCHFT_WEIGHTS, else weights/, where weights="auto" finds
-# it; one CPU thread by default: THREADS=1). About an hour for resnet18 at 9,000 steps, 35 min for resnet50 at 2,000.
+# it; one CPU thread by default: THREADS=1). About an hour for resnet18 at 9,000 steps, 38 min for resnet50 at 2,000.
 ARCH ?= resnet18
 STEPS ?= 9000
 SOURCE ?=
