@@ -30,9 +30,9 @@ test: setup
 	ARCHFT_PROFILE=smoke ARCHFT_DOWNLOAD=0 ARCHFT_RESULTS=$(CURDIR)/.test-results $(BIN)/pytest -q tests
 
 # The reproduction notebooks under $(PROFILE), executed into results/<experiment>/<profile>/, then results/REPORT.md.
-# fig3 and fig4 run for every arch in $(ARCHS) (resnet18: Fig. 3a/4a, resnet50: Fig. 3b/4b); ARGS_<nb>_<arch> adds
-# papermill arguments to one of them: ResNet-50's Fig. 3 leaves out the supernet-init variant (a third fine-tuning per
-# scope and seed, 40% of its time on the CPU; set ARGS_fig3_resnet50= to run it).
+# fig3 and fig4 run for every arch in $(ARCHS) (resnet18: Fig. 3a/4a, resnet50: Fig. 3b/4b). ARGS_fig3_resnet50 holds
+# extra papermill arguments for ResNet-50's Fig. 3: by default it leaves out the supernet-init variant (a third
+# fine-tuning per scope and seed, 40% of its time on the CPU; ARGS_fig3_resnet50= runs it).
 # BACKEND=ray runs the notebooks' units as Ray tasks (archft.units) on the cluster RAY_ADDRESS names, else a local one.
 ARCHS ?= resnet18 resnet50
 ARGS_fig3_resnet50 ?= -p variant False

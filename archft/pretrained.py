@@ -64,14 +64,17 @@ def weights_dirs() -> list[Path]:
     """The local weight hub, searched in order: the folders of `$ARCHFT_WEIGHTS` (a path list, like `PATH`), else
     `../shared/weights` beside the project (the published networks) and the project's own `weights/` (what
     `make source-weights` makes here), those that exist."""
-    if os.environ.get("ARCHFT_WEIGHTS"):
-        return [Path(d).expanduser() for d in os.environ["ARCHFT_WEIGHTS"].split(os.pathsep) if d]
-    return [d for d in (project_root().parent / "shared" / "weights", project_root() / "weights") if d.is_dir()]
+    return _hub_from_env() or [d for d in (project_root().parent / "shared" / "weights", project_root() / "weights")
+                               if d.is_dir()]
 
 
 def own_weights_dir() -> Path:
     "Where a source network made here goes: the first folder of `$ARCHFT_WEIGHTS`, else the project's `weights/`."
-    return weights_dirs()[0] if os.environ.get("ARCHFT_WEIGHTS") else project_root() / "weights"
+    return (_hub_from_env() or [project_root() / "weights"])[0]
+
+
+def _hub_from_env() -> list[Path]:
+    return [Path(d).expanduser() for d in os.environ.get("ARCHFT_WEIGHTS", "").split(os.pathsep) if d]
 
 
 def published_weights(arch: str, image_size: int | None = None, folder=None) -> list[tuple[Path, dict]]:
