@@ -10,9 +10,8 @@ TORCH_SPEC ?=
 ARCHFT_DATA ?= $(if $(wildcard ../shared/data/cifar10-subset.npz),$(abspath ../shared/data),$(CURDIR)/data)
 export ARCHFT_DATA
 PROFILE ?= auto
-REPRODUCE ?= table1 table2 fig3 fig4 early_stopping temperature td_darts_gap td_darts_cifar10 td_darts_cifar100
 
-.PHONY: setup test reproduce sensitivity export clean-nbs bench source-weights
+.PHONY: setup test reproduce reproduce-lane-1 reproduce-lane-2 sensitivity export clean-nbs bench source-weights
 setup: $(VENV)/.archft-installed
 
 $(VENV)/.archft-installed: settings.ini setup.py pyproject.toml
@@ -30,26 +29,37 @@ test: setup
 	ARCHFT_PROFILE=smoke ARCHFT_DOWNLOAD=0 ARCHFT_RESULTS=$(CURDIR)/.test-results $(BIN)/pytest -q tests
 
 # The reproduction notebooks under $(PROFILE), executed into results/<experiment>/<profile>/, then results/REPORT.md.
-# fig3 and fig4 run for every arch in $(ARCHS) (resnet18: Fig. 3a/4a, resnet50: Fig. 3b/4b). ARGS_fig3_resnet50 holds
-# extra papermill arguments for ResNet-50's Fig. 3: by default it leaves out the supernet-init variant (a third
-# fine-tuning per scope and seed, 40% of its time on the CPU; ARGS_fig3_resnet50= runs it).
-# BACKEND=ray runs the notebooks' units as Ray tasks (archft.units) on the cluster RAY_ADDRESS names, else a local one.
-ARCHS ?= resnet18 resnet50
-ARGS_fig3_resnet50 ?= -p variant False
+# A run is <notebook> or <notebook>.<name> (output reproduce_<notebook>-<name>.ipynb); ARGS_<run> holds its extra
+# papermill arguments. Two lanes run side by side, one per core, each notebook training on one thread: on 2 cores two
+# one-thread jobs do 1.2x the work of one 2-thread job, while a 2-thread job beside another runs 10x slower (README,
+# "Threads"). Runs that read another's results share its lane: fig4 and early_stopping read fig3's searches.
+# The cpu profile is the study's size; two runs are cut further so both lanes end within 2 hours: ResNet-50 and the
+# 64x64 run (where 5 of the medium scope's 8 layers are live) search for $(SMALL_RUN) without the supernet-init variant.
+LANE_1 ?= fig3.resnet18 fig4.resnet18 early_stopping fig3.resnet18-64px
+LANE_2 ?= table1 table2 temperature td_darts_gap td_darts_cifar10 td_darts_cifar100 fig3.resnet50 fig4.resnet50
+SMALL_RUN ?= {search_iters: 100, finetune_iters: 150}
+ARGS_fig3.resnet18 ?= -p arch resnet18
+ARGS_fig4.resnet18 ?= -p arch resnet18
+ARGS_fig3.resnet18-64px ?= -p arch resnet18 -p image_size 64 -y 'scopes: [medium]' -y 'overrides: $(SMALL_RUN)' -p variant False
+ARGS_fig3.resnet50 ?= -p arch resnet50 -y 'overrides: $(SMALL_RUN)' -p variant False
+ARGS_fig4.resnet50 ?= -p arch resnet50 -y 'overrides: $(SMALL_RUN)'
 BACKEND ?= local
+# Lanes side by side, except where each notebook would start its own local Ray cluster (BACKEND=ray, no RAY_ADDRESS).
+LANE_JOBS ?= $(if $(and $(filter-out local,$(BACKEND)),$(if $(RAY_ADDRESS),,local-ray)),1,2)
+PROFILE_NAME = $(eval PROFILE_NAME := $(shell $(PY) -c "from archft.config import resolve_profile_name as r; print(r('$(PROFILE)'))"))$(PROFILE_NAME)
+REPRODUCE_LOG = results/reproduce_$(PROFILE_NAME).log
+nb_of = $(firstword $(subst ., ,$(1)))
+run_nb = mkdir -p results/$(call nb_of,$(1))/$(PROFILE_NAME); echo "$$(date +%T) start $(1)" | tee -a $(REPRODUCE_LOG); \
+  $(BIN)/papermill nbs/reproduce_$(call nb_of,$(1)).ipynb \
+    results/$(call nb_of,$(1))/$(PROFILE_NAME)/reproduce_$(subst .,-,$(1)).ipynb -p profile $(PROFILE_NAME) \
+    $(ARGS_$(1)) $(if $(filter-out local,$(BACKEND)),-p backend $(BACKEND)) --cwd nbs; echo "$$(date +%T) done $(1)" | tee -a $(REPRODUCE_LOG);
 reproduce: setup
-	set -e; prof=$$($(PY) -c "from archft.config import resolve_profile_name as r; print(r('$(PROFILE)'))"); \
-	for nb in $(REPRODUCE); do \
-	  case $$nb in fig3|fig4) archs="$(ARCHS)";; *) archs="-";; esac; \
-	  for arch in $$archs; do \
-	    out=results/$$nb/$$prof; mkdir -p $$out; \
-	    if [ $$arch = - ]; then args=""; name=reproduce_$$nb; else args="-p arch $$arch"; name=reproduce_$$nb-$$arch; fi; \
-	    case $$nb-$$arch in fig3-resnet50) args="$$args $(ARGS_fig3_resnet50)";; esac; \
-	    $(BIN)/papermill nbs/reproduce_$$nb.ipynb $$out/$$name.ipynb -p profile $$prof $$args \
-	      $(if $(filter-out local,$(BACKEND)),-p backend $(BACKEND)) --cwd nbs; \
-	  done; \
-	done
+	@echo "$$(date '+%F %T') make reproduce, profile $(PROFILE_NAME), BACKEND=$(BACKEND), $$(nproc) cores" | tee $(REPRODUCE_LOG)
+	$(MAKE) --no-print-directory -j$(LANE_JOBS) reproduce-lane-1 reproduce-lane-2
 	$(BIN)/archft-report results
+	@echo "$$(date '+%F %T') make reproduce done" | tee -a $(REPRODUCE_LOG)
+reproduce-lane-1 reproduce-lane-2: reproduce-lane-%: setup
+	@set -e; $(foreach run,$(LANE_$*),$(call run_nb,$(run)))
 
 # A sensitivity run beside the study: Fig. 4 and the early-stopping study with another controller learning rate.
 CONTROLLER_LR ?= 0.0035

@@ -84,7 +84,7 @@ PROFILES: dict[str, dict] = {
     "eval_channels":     dict(smoke=4, cpu=16, paper=36),
     "eval_epochs":       dict(smoke=1, cpu=4, paper=600),
     "eval_batch":        dict(smoke=32, cpu=64, paper=96),
-    "eval_n_train":      dict(smoke=128, cpu=5000, paper=None),  # None: the whole train split
+    "eval_n_train":      dict(smoke=128, cpu=2500, paper=None),  # None: the whole train split
 }
 
 PROFILE_NAMES = ("smoke", "cpu", "paper")
