@@ -54,10 +54,10 @@ run_nb = mkdir -p results/$(call nb_of,$(1))/$(PROFILE_NAME); echo "$$(date +%T)
     results/$(call nb_of,$(1))/$(PROFILE_NAME)/reproduce_$(subst .,-,$(1)).ipynb -p profile $(PROFILE_NAME) \
     $(ARGS_$(1)) $(if $(filter-out local,$(BACKEND)),-p backend $(BACKEND)) --cwd nbs; echo "$$(date +%T) done $(1)" | tee -a $(REPRODUCE_LOG);
 reproduce: setup
-	@echo "$$(date '+%F %T') make reproduce, profile $(PROFILE_NAME), BACKEND=$(BACKEND), $$(nproc) cores" | tee $(REPRODUCE_LOG)
+	@echo "$$(date '+%F %T') make reproduce, profile $(PROFILE_NAME), BACKEND=$(BACKEND), $$(nproc) cores" | tee -a $(REPRODUCE_LOG)
 	$(MAKE) --no-print-directory -j$(LANE_JOBS) reproduce-lane-1 reproduce-lane-2
-	$(BIN)/archft-report results
 	@echo "$$(date '+%F %T') make reproduce done" | tee -a $(REPRODUCE_LOG)
+	$(BIN)/archft-report results
 reproduce-lane-1 reproduce-lane-2: reproduce-lane-%: setup
 	@set -e; $(foreach run,$(LANE_$*),$(call run_nb,$(run)))
 
