@@ -33,7 +33,7 @@ test: setup
 # papermill arguments. Two lanes run side by side, one per core, each notebook training on one thread: on 2 cores two
 # one-thread jobs do 1.2x the work of one 2-thread job, while a 2-thread job beside another runs 10x slower (README,
 # "Threads"). Runs that read another's results share its lane: fig4 and early_stopping read fig3's searches.
-# The cpu profile is the study's size; two runs are cut further so both lanes end within 2 hours: ResNet-50 and the
+# The cpu profile is the study's size; two runs are cut further so both lanes end in about 2 hours: ResNet-50 and the
 # 64x64 run (where 5 of the medium scope's 8 layers are live) search for $(SMALL_RUN) without the supernet-init variant.
 LANE_1 ?= fig3.resnet18 fig4.resnet18 early_stopping fig3.resnet18-64px
 LANE_2 ?= table1 table2 temperature td_darts_gap td_darts_cifar10 td_darts_cifar100 fig3.resnet50 fig4.resnet50
