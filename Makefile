@@ -65,7 +65,7 @@ reproduce: setup
 	  sys.exit(get_profile('$(PROFILE_NAME)').weights_source != 'auto' or bool(pw('resnet50')))"; then \
 	  echo "$$(date '+%F %T') no resnet50 source network in the hub: make source-weights ARCH=resnet50 STEPS=$(R50_SOURCE_STEPS)"; \
 	  $(MAKE) --no-print-directory source-weights ARCH=resnet50 STEPS=$(R50_SOURCE_STEPS); fi
-	@echo "$$(date '+%F %T') make reproduce, profile $(PROFILE_NAME), BACKEND=$(BACKEND), $$(nproc) cores" | tee -a $(REPRODUCE_LOG)
+	@echo "$$(date '+%F %T') make reproduce, profile $(PROFILE_NAME), BACKEND=$(BACKEND), $$($(PY) -c "from archft.config import hardware; print(hardware())")" | tee -a $(REPRODUCE_LOG)
 	$(MAKE) --no-print-directory -j$(LANE_JOBS) reproduce-lane-1 reproduce-lane-2
 	@echo "$$(date '+%F %T') make reproduce done" | tee -a $(REPRODUCE_LOG)
 	$(BIN)/archft-report results
