@@ -25,8 +25,8 @@ from .train import evaluate, fit, load_checkpoint, save_checkpoint
 # %% auto #0
 __all__ = ['RESNETS', 'WeightsNotFoundError', 'WeightsCorruptError', 'CheckpointMismatchError', 'check_arch', 'imagenet_weights',
            'imagenet_file', 'weights_dirs', 'own_weights_dir', 'published_weights', 'imagenet_file_ok', 'source_record',
-           'source_checkpoint_path', 'pretrain_on_source', 'load_state_checked', 'resolve_weights_source', 'load_base',
-           'topk_accuracy', 'publish_source_weights']
+           'source_checkpoint_path', 'pretrain_on_source', 'load_state_checked', 'resolve_weights_source',
+           'needs_source_network', 'load_base', 'topk_accuracy', 'publish_source_weights']
 
 # %% ../nbs/03_pretrained.ipynb #4f919280
 RESNETS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
@@ -254,6 +254,13 @@ def resolve_weights_source(source: str, arch: str, profile="auto") -> str:
     if published: return str(published[0][0])
     names = [p.source_dataset] if isinstance(p.source_dataset, str) else list(p.source_dataset)
     return first_available(names)
+
+
+def needs_source_network(arch: str, profile="auto") -> bool:
+    """Whether a run of `profile` would pretrain `arch` itself: its weights are `auto` and neither ImageNet weights
+    nor a published source network of `arch` is at hand (`make reproduce` then makes one first)."""
+    p = get_profile(profile)
+    return p.weights_source == "auto" and resolve_weights_source("auto", arch, p) in DATASET_NAMES
 
 
 def _describe(path: Path, obj: dict) -> str:
