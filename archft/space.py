@@ -172,7 +172,7 @@ def live_layers(arch: str, scope: str, image_size: int, rule="k3k5") -> list:
 # %% ../nbs/10_space.ipynb #h22isz02
 def check_image_size(arch: str, image_size, scope: str | None = None, rule="k3k5") -> int:
     """`image_size`, or an error where `arch` cannot use it (every stride-2 block convolution must halve a map of at
-    least 2x2: 32x32 for torchvision's ResNets); with `scope`, a warning when no mutable layer of the scope is live at
+    least 2x2: 17x17 for torchvision's ResNets); with `scope`, a warning when no mutable layer of the scope is live at
     that size (`live_layers`: the search would choose among networks that compute the same function)."""
     if isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral) or image_size < 1:
         raise ValueError(f"image_size must be a positive integer, got {image_size!r}")
