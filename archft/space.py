@@ -170,6 +170,9 @@ def live_layers(arch: str, scope: str, image_size: int, rule="k3k5") -> list:
             if any(choice_is_live(c, sizes[l.name], l.stride) for c in rule.choices[1:])]
 
 # %% ../nbs/10_space.ipynb #h22isz02
+_WARNED: dict = {}
+
+
 def check_image_size(arch: str, image_size, scope: str | None = None, rule="k3k5") -> int:
     """`image_size`, or an error where `arch` cannot use it (every stride-2 block convolution must halve a map of at
     least 2x2: 17x17 for torchvision's ResNets); with `scope`, a warning when no mutable layer of the scope is live at
@@ -185,10 +188,13 @@ def check_image_size(arch: str, image_size, scope: str | None = None, rule="k3k5
                          f"{sizes[flat[0]]}x{sizes[flat[0]]} map (the network halves its maps five times); "
                          f"use image_size >= {smallest}")
     if scope is not None and not live_layers(arch, scope, image_size, rule):
-        warnings.warn(f"no mutable layer of {arch} scope {scope!r} is live at {image_size}x{image_size} (rule "
-                      f"{get_rule(rule).name!r}): every candidate computes what the 3x3 does on those maps, so the "
-                      f"search chooses among identical networks and both arms fine-tune the same one; use a larger "
-                      f"image_size or a larger scope (archft.space.live_layers)", stacklevel=2)
+        msg = (f"no mutable layer of {arch} scope {scope!r} is live at {image_size}x{image_size} (rule "
+               f"{get_rule(rule).name!r}): every candidate computes what the 3x3 does on those maps, so the search "
+               f"chooses among identical networks and both arms fine-tune the same one; use a larger image_size or "
+               f"a larger scope (archft.space.live_layers)")
+        # located by module, not by file: it lands in reproduce notebooks' outputs, which carry no machine's paths;
+        # once per process, as a plain warning
+        warnings.warn_explicit(msg, UserWarning, "archft.space", 0, registry=_WARNED)
     return int(image_size)
 
 # %% ../nbs/10_space.ipynb #4b8326c3
