@@ -282,8 +282,11 @@ def project_root() -> Path:
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
-    "The data root: `root`, else `$ARCHFT_DATA`, else the project's `data/`."
-    return Path(root or os.environ.get("ARCHFT_DATA") or project_root() / "data").expanduser()
+    """The data root: `root`, else `$ARCHFT_DATA`, else `../shared/data` beside the checkout where it exists (the
+    offline machines keep the data there), else the project's `data/`."""
+    if root or os.environ.get("ARCHFT_DATA"): return Path(root or os.environ["ARCHFT_DATA"]).expanduser()
+    shared = project_root().parent / "shared" / "data"
+    return shared if shared.is_dir() else project_root() / "data"
 
 
 def cache_dir() -> Path:

@@ -235,7 +235,12 @@ def _from_imagefolder(path, train, image_size=32) -> ImageData:
     except FileNotFoundError as e:  # no class folder, or a class folder without images
         raise DatasetNotFoundError(f"imagefolder: {folder.resolve()} needs one folder per class, each with at "
                                    f"least one image (.jpg, .png, ...); torchvision says: {e}") from e
-    images = torch.stack([ds[i][0] for i in range(len(ds))])
+    def read(i):   # PIL fails deep inside on a damaged file: name it
+        try: return ds[i][0]
+        except (OSError, ValueError, SyntaxError) as e:
+            raise DatasetCorruptError(f"imagefolder: {ds.samples[i][0]} cannot be read ({type(e).__name__}: {e}); "
+                                      f"replace or remove it") from e
+    images = torch.stack([read(i) for i in range(len(ds))])
     if images.shape[1] == 4: images = images[:, :3]
     labels = torch.as_tensor(ds.targets, dtype=torch.long)
     if "train" not in sub:  # hold out a seeded stratified fifth as the test split

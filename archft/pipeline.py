@@ -21,6 +21,7 @@ from .data import ImageData, TensorLoader, first_available, load_dataset, strati
 from .finetune import enas_model, finetune, iterations_to
 from .pretrained import load_base, resolve_weights_source
 from .search import SearchConfig, search
+from .space import arch_layers, check_actions, check_image_size
 from .supernet import PrefixCache, Supernet, build_model, vanilla_model
 from .train import FastPath, load_checkpoint
 
@@ -122,6 +123,7 @@ def prepare(arch: str = "resnet18", profile="auto", seed: int = 0, device="auto"
             dataset: str | None = None, progress: bool = True) -> Experiment:
     "The experiment of `arch` under `profile` (a name or a `Profile`): target data, splits, pretrained base."
     p = get_profile(profile)
+    check_image_size(arch, p.image_size)    # before any data is loaded: a size the network cannot use is an error
     device = get_device(device)
     with profile_threads(p):
         dataset = dataset or first_available(p.target_datasets)
@@ -158,6 +160,7 @@ def run_search(exp: Experiment, scope: str, progress: bool = True, strict: bool 
     `config` overrides `SearchConfig` fields. The checkpoint is keyed by everything the search reads; `strict`
     raises instead of recomputing when a checkpoint's stored key differs."""
     p = exp.profile
+    check_image_size(exp.arch, p.image_size, scope)   # warns where no mutable layer of the scope is live
     with profile_threads(p):
         seed_everything(exp.seed)
         supernet = Supernet(exp.base, scope, num_classes=exp.train.num_classes).to(exp.device)
@@ -194,8 +197,8 @@ def run_finetune(exp: Experiment, scope: str, supernet: Supernet | None = None, 
         if actions is None: raise ValueError("arm='enas' needs the architecture `actions` (a search's `result.actions`)")
         if init not in ("pretrained", "supernet"): raise ValueError(f"unknown init {init!r}; valid: 'pretrained', 'supernet'")
         if init == "supernet" and supernet is None: raise ValueError("init='supernet' needs the searched `supernet`")
-        actions = [int(a) for a in actions]
         rule = supernet.rule.name if supernet is not None else "k3k5"
+        actions = check_actions(actions, len(arch_layers(exp.arch, scope)), rule).tolist()   # no silent coercion
         extra = dict(arm=arm, init=init, actions=actions, rule=rule)
         if init == "supernet": extra["supernet"] = state_digest(supernet)   # the search's weights are its start
         name = f"finetune-enas-{init}-{''.join(map(str, actions))}"

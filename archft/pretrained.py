@@ -26,7 +26,7 @@ from .train import evaluate, fit, load_checkpoint, save_checkpoint
 __all__ = ['RESNETS', 'WeightsNotFoundError', 'WeightsCorruptError', 'CheckpointMismatchError', 'check_arch', 'imagenet_weights',
            'imagenet_file', 'weights_dirs', 'own_weights_dir', 'published_weights', 'imagenet_file_ok', 'source_record',
            'source_checkpoint_path', 'pretrain_on_source', 'load_state_checked', 'resolve_weights_source',
-           'needs_source_network', 'load_base', 'topk_accuracy', 'publish_source_weights']
+           'needs_source_network', 'weights_label', 'load_base', 'topk_accuracy', 'publish_source_weights']
 
 # %% ../nbs/03_pretrained.ipynb #4f919280
 RESNETS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
@@ -124,7 +124,9 @@ def _load_imagenet(arch: str, download: bool) -> nn.Module:
                 f"as its name says; a partial or damaged download). Delete it and put a good copy of {weights.url} "
                 f"there (or allow downloads: ARCHFT_DOWNLOAD=1).")
         file.unlink()  # torchvision's cache file, damaged: fetch it again
-        reason = "download failed"
+        removed = f"{file.name} in {file.parent} was corrupt (its sha256 does not start with {sha}) and was removed"
+    else:
+        removed = None
     if not file.exists() and not download:
         reason = "download disabled"
     else:
@@ -132,6 +134,10 @@ def _load_imagenet(arch: str, download: bool) -> nn.Module:
             return get_model(arch, weights=weights)
         except Exception as e:  # offline: URLError and friends
             reason = f"download failed ({type(e).__name__}: {e})"
+    if removed:
+        raise WeightsCorruptError(
+            f"ImageNet weights for {arch} ({weights}): {removed}; downloading it again: {reason}. Download "
+            f"{weights.url} and put it in {file.parent} (or set TORCH_HOME), or use a published source network.")
     raise WeightsNotFoundError(
         f"ImageNet weights for {arch} ({weights}) not found: {file.name} (sha256 starting {sha}) is not in "
         f"{file.parent} and {reason}. Download {weights.url} and put it in {file.parent} "
@@ -270,7 +276,22 @@ def _describe(path: Path, obj: dict) -> str:
         try: return _describe_published(path, json.loads(meta_file.read_text()))
         except (OSError, ValueError): pass
     if isinstance(obj, dict) and "val_top1" in obj: return _describe_published(path, obj)
-    return f"checkpoint {path.resolve()}"
+    return f"checkpoint {weights_label(path)}"
+
+
+_SHA: dict = {}  # (path, size, mtime) -> sha256: a file is hashed once per process
+
+
+def weights_label(source) -> str:
+    """How a result names the weights `source` resolved to: a checkpoint file by its name and the start of its sha256
+    (never this machine's path to it); `imagenet` or a data set name as it is."""
+    path = Path(source)
+    if not (str(source).endswith((".pt", ".pth")) or path.is_file()): return str(source)
+    if not path.is_file(): return path.name
+    st = path.stat(); key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _SHA:
+        with open(path, "rb") as f: _SHA[key] = hashlib.file_digest(f, "sha256").hexdigest()
+    return f"{path.name} (sha256 {_SHA[key][:16]})"
 
 
 def load_base(arch: str, source: str = "auto", profile="auto", seed: int = 0, device="cpu",

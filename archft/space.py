@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,7 +20,7 @@ from torchvision.models.resnet import BasicBlock, Bottleneck
 # %% auto #0
 __all__ = ['RULES', 'STAGES', 'SCOPES', 'ARCHS', 'PAPER_TABLE1', 'Choice', 'MutationRule', 'get_rule', 'scope_stages',
            'MutableLayer', 'mutable_layers', 'arch_layers', 'count_subnets', 'check_actions', 'input_sizes',
-           'choice_is_live', 'live_layers', 'space_table']
+           'choice_is_live', 'live_layers', 'check_image_size', 'space_table']
 
 # %% ../nbs/10_space.ipynb #fecc9da4
 @dataclass(frozen=True)
@@ -167,6 +168,34 @@ def live_layers(arch: str, scope: str, image_size: int, rule="k3k5") -> list:
     rule, sizes = get_rule(rule), input_sizes(arch, image_size)
     return [l for l in arch_layers(arch, scope)
             if any(choice_is_live(c, sizes[l.name], l.stride) for c in rule.choices[1:])]
+
+# %% ../nbs/10_space.ipynb #h22isz02
+_WARNED: dict = {}
+
+
+def check_image_size(arch: str, image_size, scope: str | None = None, rule="k3k5") -> int:
+    """`image_size`, or an error where `arch` cannot use it (every stride-2 block convolution must halve a map of at
+    least 2x2: 17x17 for torchvision's ResNets); with `scope`, a warning when no mutable layer of the scope is live at
+    that size (`live_layers`: the search would choose among networks that compute the same function)."""
+    if isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral) or image_size < 1:
+        raise ValueError(f"image_size must be a positive integer, got {image_size!r}")
+    layers, sizes = arch_layers(arch, "full"), input_sizes(arch, int(image_size))
+    flat = [l.name for l in layers if l.stride > 1 and sizes[l.name] < 2]
+    if flat:
+        smallest = next(s for s in range(image_size, 4097) if all(
+            input_sizes(arch, s)[l.name] >= 2 for l in layers if l.stride > 1))
+        raise ValueError(f"image_size {image_size} is too small for {arch}: its stride-2 block {flat[0]} would get a "
+                         f"{sizes[flat[0]]}x{sizes[flat[0]]} map (the network halves its maps five times); "
+                         f"use image_size >= {smallest}")
+    if scope is not None and not live_layers(arch, scope, image_size, rule):
+        msg = (f"no mutable layer of {arch} scope {scope!r} is live at {image_size}x{image_size} (rule "
+               f"{get_rule(rule).name!r}): every candidate computes what the 3x3 does on those maps, so the search "
+               f"chooses among identical networks and both arms fine-tune the same one; use a larger image_size or "
+               f"a larger scope (archft.space.live_layers)")
+        # located by module, not by file: it lands in reproduce notebooks' outputs, which carry no machine's paths;
+        # once per process, as a plain warning
+        warnings.warn_explicit(msg, UserWarning, "archft.space", 0, registry=_WARNED)
+    return int(image_size)
 
 # %% ../nbs/10_space.ipynb #4b8326c3
 PAPER_TABLE1 = {("resnet18", "small"): 2**4, ("resnet18", "medium"): 2**8, ("resnet18", "large"): 2**12,

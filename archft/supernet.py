@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torchvision.models import ResNet, get_model
 
 from .train import FastPath
-from .space import MutationRule, check_actions, get_rule, mutable_layers, scope_stages, STAGES
+from .space import ARCHS, MutationRule, check_actions, get_rule, mutable_layers, scope_stages, STAGES
 
 # %% auto #0
 __all__ = ['SHARING', 'pad_kernel', 'conv2d_skip_padding', 'Conv2d', 'skip_padding', 'MutableConv', 'FrozenPrefix',
@@ -247,6 +247,8 @@ def build_model(arch: str, actions, scope: str, num_classes: int | None = None, 
 
     `weights`: a trained `Supernet` (its candidates' weights and head), a pretrained torchvision base
     (its kernels zero-padded, a fresh head of `num_classes`), or `None` (an untrained base)."""
+    if (arch is not None or weights is None) and arch not in ARCHS:
+        raise ValueError(f"unknown arch {arch!r}; valid: {', '.join(ARCHS)}")
     if isinstance(weights, Supernet):
         if weights.scope != scope or weights.rule != get_rule(rule):
             raise ValueError(f"the supernet is for scope {weights.scope!r}, rule {weights.rule.name!r}; "

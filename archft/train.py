@@ -5,6 +5,7 @@
 # %% ../nbs/02_train.ipynb #ab8d6626
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import math
@@ -25,8 +26,8 @@ from .data import TensorLoader
 
 # %% auto #0
 __all__ = ['AMP_MODES', 'FastPath', 'smooth', 'as_float', 'as_running', 'evaluate', 'StaleCacheError', 'save_checkpoint',
-           'key_diff', 'load_checkpoint', 'frozen_keys', 'state_digest', 'trained_state', 'load_trained_state',
-           'make_sgd', 'fit']
+           'remove_orphans', 'key_diff', 'load_checkpoint', 'frozen_keys', 'state_digest', 'trained_state',
+           'load_trained_state', 'make_sgd', 'fit']
 
 # %% ../nbs/02_train.ipynb #f4a0c1d3
 AMP_MODES = ("auto", "bf16", "off")
@@ -127,6 +128,24 @@ def save_checkpoint(state: dict, path: str | os.PathLike, key: dict | None = Non
     return path
 
 
+def _pid_alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True   # alive, another user's
+    return True
+
+
+def remove_orphans(path) -> list:
+    """Remove the `<path>.<pid>.tmp` files of `save_checkpoint` whose process is no longer alive (a write killed
+    mid-way; a ResNet-50 checkpoint is hundreds of MB); those of live processes stay. Returns the removed paths."""
+    path, gone = Path(path), []
+    for tmp in path.parent.glob(f"{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 1:-len(".tmp")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True); gone.append(tmp)
+    return gone
+
+
 def _flat(d, prefix=""):
     "A nested dict as {'a.b': value}, values in a comparable (JSON) form."
     out = {}
@@ -148,6 +167,7 @@ def load_checkpoint(path: str | os.PathLike | None, map_location="cpu", key: dic
 
     With a `key`, a checkpoint saved under another key (or none) is stale: `None` and a warning naming the path and the
     differing fields (so the caller starts afresh and overwrites it), or `StaleCacheError` when `strict`."""
+    if path is not None: remove_orphans(path)   # a resume: what a killed write left behind goes
     if path is None or not Path(path).exists(): return None
     state = torch.load(path, map_location=map_location, weights_only=False)
     if key is not None:

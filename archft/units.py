@@ -16,17 +16,20 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .config import Profile, cache_dir, data_root, digest, get_profile, provenance, save_json, torch_threads
+from .config import (Profile, cache_dir, data_root, digest, get_device, get_profile, provenance, save_json,
+                           torch_threads)
 from .darts import eval as darts_eval, search as darts_search
 from .darts.genotype import genotype_from_dict, genotype_to_dict
-from .data import first_available
+from .data import first_available, load_dataset
 from .pipeline import prepare, run_finetune, run_search
 from .search import SearchResult
+from .space import arch_layers, check_actions
+from .train import key_diff
 
 # %% auto #0
 __all__ = ['KINDS', 'RUNNERS', 'UnitError', 'Unit', 'storage_dir', 'search_unit', 'finetune_unit', 'scope_units',
-           'darts_search_unit', 'darts_eval_unit', 'run_unit', 'search_result', 'curve', 'darts_search_result',
-           'worker_env', 'run_units']
+           'darts_search_unit', 'darts_eval_unit', 'unit_reads', 'stale_reason', 'stored_result', 'run_unit',
+           'search_result', 'curve', 'darts_search_result', 'worker_env', 'run_units']
 
 # %% ../nbs/17_units.ipynb #u0000004
 KINDS = ("search", "finetune", "darts_search", "darts_eval")
@@ -124,7 +127,7 @@ def finetune_unit(search: Unit, arm: str = "enas", init: str | None = None, acti
     s, given = search, actions is not None
     return Unit("finetune", s.profile, s.seed, s.arch, s.scope, s.dataset, s.weights,
                 s.config if arm == "enas" and not given else {}, arm, init=init if arm == "enas" else None,
-                actions=tuple(int(a) for a in actions) if given else None, device=s.device,
+                actions=tuple(check_actions(actions, len(arch_layers(s.arch, s.scope))).tolist()) if given else None, device=s.device,
                 after=s if arm == "enas" and not given else None)
 
 
@@ -152,17 +155,24 @@ def darts_eval_unit(search: Unit, pick: str = "best", **config) -> Unit:
 def _records(df: pd.DataFrame) -> list: return df.to_dict(orient="records")
 
 
-def _run_search(u: Unit, p: Profile, folder: Path, dep, progress: bool) -> dict:
-    exp = prepare(u.arch, profile=p, seed=u.seed, device=u.device, weights=u.weights, dataset=u.dataset,
-                  progress=progress)
+def _experiment(u: Unit, p: Profile, progress: bool, memo: dict):
+    "The unit's `prepare`d experiment, made once per run of units (a search and its two arms share it)."
+    k = digest([u.arch, dict(p), u.seed, u.device, u.weights, u.dataset])
+    if memo.get("experiment", (None,))[0] != k:   # only the latest: an experiment holds its data in memory
+        memo["experiment"] = (k, prepare(u.arch, profile=p, seed=u.seed, device=u.device, weights=u.weights,
+                                         dataset=u.dataset, progress=progress))
+    return memo["experiment"][1]
+
+
+def _run_search(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: dict) -> dict:
+    exp = _experiment(u, p, progress, memo)
     r, _ = run_search(exp, u.scope, progress, **u.config)
     return dict(actions=r.actions, layers=r.layer_names, scope=r.scope, rule=r.rule, stops=r.stops, config=r.config,
                 weights_source=r.weights_source, extra=r.extra, log=_records(r.log))
 
 
-def _run_finetune(u: Unit, p: Profile, folder: Path, dep, progress: bool) -> dict:
-    exp = prepare(u.arch, profile=p, seed=u.seed, device=u.device, weights=u.weights, dataset=u.dataset,
-                  progress=progress)
+def _run_finetune(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: dict) -> dict:
+    exp = _experiment(u, p, progress, memo)
     if u.arm == "enas" and u.actions is not None:
         curve = run_finetune(exp, u.scope, actions=list(u.actions), arm="enas", progress=progress, init="pretrained")
     elif u.arm == "enas":
@@ -187,7 +197,12 @@ def _darts_search_config(u: Unit, p: Profile):
     return cfg
 
 
-def _run_darts_search(u: Unit, p: Profile, folder: Path, dep, progress: bool) -> dict:
+def _darts_eval_config(u: Unit, p: Profile, dep: dict):
+    size = dict(layers=p.eval_layers, channels=p.eval_channels, epochs=p.eval_epochs, batch_size=p.eval_batch)
+    return darts_eval.eval_config(p.name, dataset=dep["config"]["dataset"], seed=u.seed, **{**size, **u.config})
+
+
+def _run_darts_search(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: dict) -> dict:
     cfg = _darts_search_config(u, p)
     prov = provenance(p.name, cfg.dataset, "none (trained from scratch)", u.seed, u.device)
     r = darts_search.run_search(cfg, device=u.device, checkpoint=folder / "checkpoint.pt", progress=progress)
@@ -195,41 +210,99 @@ def _run_darts_search(u: Unit, p: Profile, folder: Path, dep, progress: bool) ->
     return dict(config=asdict(r.config), log=_records(r.log), genotypes=genotypes, provenance=prov)
 
 
-def _run_darts_eval(u: Unit, p: Profile, folder: Path, dep, progress: bool) -> dict:
+def _run_darts_eval(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: dict) -> dict:
     g = genotype_from_dict(dep["genotypes"][u.pick])
-    dataset = dep["config"]["dataset"]
-    size = dict(layers=p.eval_layers, channels=p.eval_channels, epochs=p.eval_epochs, batch_size=p.eval_batch)
-    cfg = darts_eval.eval_config(p.name, dataset=dataset, seed=u.seed, **{**size, **u.config})
+    cfg = _darts_eval_config(u, p, dep)
     net, log = darts_eval.train_eval(g, cfg, device=u.device, checkpoint=folder / "checkpoint.pt", progress=progress)
     return dict(config=asdict(cfg), log=_records(log), test_acc=float(log["test_acc"].iloc[-1]),
                 params_profile=darts_eval.count_params_millions(net),
                 params_paper_size=darts_eval.count_params_millions(darts_eval.EvalNetwork(g, 36, net.classifier.out_features, 20)),
                 train_seconds=float(log["seconds"].sum()), genotype=genotype_to_dict(g),
-                provenance=provenance(p.name, dataset, "none (trained from scratch)", u.seed, u.device))
+                provenance=provenance(p.name, cfg.dataset, "none (trained from scratch)", u.seed, u.device))
 
 
 RUNNERS = dict(search=_run_search, finetune=_run_finetune, darts_search=_run_darts_search, darts_eval=_run_darts_eval)
 
+# %% ../nbs/17_units.ipynb #u0000008c
+def _data_digests(dataset: str, memo: dict) -> dict:
+    "The content digests of a whole data set's train and test splits (what a TD-DARTS unit loads)."
+    k = digest(["data", dataset])
+    if k not in memo:
+        memo[k] = {s: load_dataset(dataset, train=s == "train").fingerprint() for s in ("train", "test")}
+    return memo[k]
+
+
+def unit_reads(unit: Unit, deps: dict | None = None, memo: dict | None = None) -> dict:
+    """The identity of everything `unit` reads: the content digest of each data split it trains or tests on
+    (`ImageData.fingerprint`, the digests the pipeline keys its checkpoints by), the digest of the pretrained weights
+    its `weights` resolve to (`state_digest`), its resolved settings (profile, config, data set and weights names,
+    device) and the part of `deps` (the result of `unit.after`) it uses. `memo` shares the loaded data between units."""
+    memo = {} if memo is None else memo
+    p = unit.get_profile()
+    if unit.kind in ("search", "finetune"):
+        exp = _experiment(unit, p, False, memo)
+        f = exp.fingerprints
+        reads = dict(data={s: f[s] for s in ("train", "val", "test")}, weights=f["weights"],
+                     settings=dict(profile=dict(p), config=unit.config, dataset=exp.dataset, weights=exp.source_key,
+                                   device=exp.device.type))
+        if unit.kind == "finetune":
+            reads["settings"]["init"] = (unit.init or p.stage2_init) if unit.arm == "enas" else "pretrained"
+            reads["after"] = None if deps is None else deps["actions"]
+    elif unit.kind == "darts_search":
+        cfg = _darts_search_config(unit, p)
+        reads = dict(data=_data_digests(cfg.dataset, memo), weights=None,
+                     settings=dict(config=asdict(cfg), device=get_device(unit.device).type))
+    else:
+        cfg = _darts_eval_config(unit, p, deps)
+        reads = dict(data=_data_digests(cfg.dataset, memo), weights=None,
+                     settings=dict(config=asdict(cfg), device=get_device(unit.device).type),
+                     after=deps["genotypes"][unit.pick])
+    return json.loads(json.dumps(reads, default=str))   # as result.json holds it (tuples as lists)
+
+
+def stale_reason(stored: dict, reads: dict) -> str | None:
+    "Why a stored result does not answer for `reads` (what the unit reads now), or None when it does."
+    if "reads" not in stored: return "its record names no digests of the data and weights it read"
+    diff = key_diff(stored["reads"], reads)
+    if not diff: return None
+    parts = [f"{f} was {s}, now {a}" for f, (s, a) in list(diff.items())[:4]]
+    return "it read other inputs: " + "; ".join(parts) + (f" (and {len(diff) - 4} more)" if len(diff) > 4 else "")
+
+
+def stored_result(unit: Unit, storage=None, deps: dict | None = None, memo: dict | None = None) -> dict | None:
+    """The stored result of `unit` if it was computed from what the unit reads now; else None (a result from other
+    data, weights or settings is removed, with a line saying why, so that the unit runs again)."""
+    done = unit.result(storage)
+    if done is None: return None
+    why = stale_reason(done, unit_reads(unit, deps, memo))
+    if why is None: return done
+    print(f"{unit.name()}: recomputing, the stored result does not answer for it: {why}")
+    for name in ("result.json", "checkpoint.pt"): (unit.folder(storage) / name).unlink(missing_ok=True)
+    return None
+
 
 def run_unit(unit: Unit, storage=None, deps: dict | None = None, progress: bool = False,
-             threads: int | None = None) -> dict:
-    """Run `unit` (or read its stored result) and return the result. `deps`: the result of `unit.after` (run here
-    first when not given). Torch threads: the profile's `threads`, else `threads`, else torch's current setting."""
-    folder = unit.folder(storage)
-    done = unit.result(storage)
-    if done is not None: return done
-    if unit.after is not None and deps is None: deps = run_unit(unit.after, storage, progress=progress, threads=threads)
-    save_json(dict(inputs=unit.inputs(), after=None if unit.after is None else unit.after.inputs()),
-              folder / "unit.json")
-    with open(folder / "attempts.jsonl", "a") as f:
-        f.write(json.dumps(dict(pid=os.getpid(), host=socket.gethostname(), started=time.time())) + "\n")
+             threads: int | None = None, memo: dict | None = None) -> dict:
+    """Run `unit` (or read its stored result, if it answers for what the unit reads now) and return the result.
+    `deps`: the result of `unit.after` (run here first when not given). Torch threads: the profile's `threads`, else
+    `threads`, else torch's current setting."""
+    folder, memo = unit.folder(storage), {} if memo is None else memo
+    if unit.after is not None and deps is None:
+        deps = run_unit(unit.after, storage, progress=progress, threads=threads, memo=memo)
     p = unit.get_profile()
     try:
         with torch_threads(p.threads or threads or torch.get_num_threads()):
-            result = RUNNERS[unit.kind](unit, p, folder, deps, progress)
+            done = stored_result(unit, storage, deps, memo)
+            if done is not None: return done
+            save_json(dict(inputs=unit.inputs(), after=None if unit.after is None else unit.after.inputs()),
+                      folder / "unit.json")
+            with open(folder / "attempts.jsonl", "a") as f:
+                f.write(json.dumps(dict(pid=os.getpid(), host=socket.gethostname(), started=time.time())) + "\n")
+            reads = unit_reads(unit, deps, memo)
+            result = RUNNERS[unit.kind](unit, p, folder, deps, progress, memo)
     except Exception as e:
         raise UnitError(f"{unit.name()} failed: {type(e).__name__}: {e}") from e
-    save_json(dict(unit=unit.key(), kind=unit.kind, **result), folder / "result.json")
+    save_json(dict(unit=unit.key(), kind=unit.kind, reads=reads, **result), folder / "result.json")
     return unit.result(storage)
 
 # %% ../nbs/17_units.ipynb #u000000a
@@ -273,10 +346,21 @@ def worker_env(storage=None) -> dict:
 
 
 def _run_local(units, storage, progress):
-    results = {}
+    results, memo = {}, {}
     for u in tqdm(_in_order(units), desc="units", disable=not progress):
-        results[u.key()] = run_unit(u, storage, None if u.after is None else results[u.after.key()], progress)
+        results[u.key()] = run_unit(u, storage, None if u.after is None else results[u.after.key()], progress,
+                                    memo=memo)
     return results
+
+
+def _valid_results(order, storage) -> dict:
+    "The stored results that answer for what their units read now (a unit after a stale one runs again too)."
+    valid, memo = {}, {}
+    for u in order:
+        if u.after is not None and u.after.key() not in valid: continue
+        done = stored_result(u, storage, None if u.after is None else valid[u.after.key()], memo)
+        if done is not None: valid[u.key()] = done
+    return valid
 
 
 def _ray_task(unit: Unit, storage: str, deps, threads: int):
@@ -288,8 +372,8 @@ def _ray_task(unit: Unit, storage: str, deps, threads: int):
 def _run_ray(units, storage, resources, max_retries, num_cpus, progress):
     import ray
     order = _in_order(units)
-    if all(u.result(storage) is not None for u in order):   # a rerun of a finished study starts nothing
-        return {u.key(): u.result(storage) for u in order}
+    valid = _valid_results(order, storage)
+    if len(valid) == len(order): return valid   # a rerun of a finished study starts nothing
     started = not ray.is_initialized()
     if started:
         address = os.environ.get("RAY_ADDRESS") or None
@@ -301,8 +385,8 @@ def _run_ray(units, storage, resources, max_retries, num_cpus, progress):
         task = ray.remote(_ray_task)
         refs, names = {}, {}
         for u in order:
-            done = u.result(storage)
-            if done is not None:                       # finished before: no task
+            done = valid.get(u.key())
+            if done is not None:                       # finished before, on what it reads now: no task
                 refs[u.key()] = ray.put(done); continue
             threads = u.get_profile().threads or 1
             need = dict(num_cpus=1, num_gpus=1) if gpus else dict(num_cpus=threads)
