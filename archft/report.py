@@ -228,8 +228,9 @@ def regime_differences(r) -> list:
     from archft.config import PROFILES
     name, over = _profile_of(r["profile"])
     out = []
-    if name != "paper" or over:
-        ours = {k: over.get(k, PROFILES[k].get(name)) for k in BUDGET_KEYS.get(r["experiment"], ()) if k in PROFILES}
+    if name not in PROFILES["search_iters"]: out.append(f"profile {name!r}, not one of archft's")
+    elif name != "paper" or over:
+        ours = {k: over.get(k, PROFILES[k][name]) for k in BUDGET_KEYS.get(r["experiment"], ()) if k in PROFILES}
         cut = [f"{k} {_show(v)} vs {_show(PROFILES[k]['paper'])}" for k, v in ours.items() if v != PROFILES[k]["paper"]]
         if cut or name != "paper": out.append(f"profile {name}" + (": " + ", ".join(cut) if cut else ""))
     w = str(r["weights_source"])
