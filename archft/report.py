@@ -32,13 +32,20 @@ UNJUDGED = ("not run", "setup", "no verdict")      # rows that carry no verdict 
 KINDS = ("exact", "compare", "level", "setup")
 
 
+def _listed(v):
+    """A notebook's value(s) as a JSON-ready list of Python scalars: a list, an array or a pandas Series is one value
+    per seed, anything else (a string too) one seed; NaN is None (censored)."""
+    if v is None: return None
+    if isinstance(v, (np.ndarray, np.generic, pd.Series, pd.Index)): v = np.asarray(v).reshape(-1).tolist()
+    v = list(v) if isinstance(v, (list, tuple)) else [v]
+    v = [x.item() if isinstance(x, np.generic) else x for x in v]
+    return [None if isinstance(x, float) and math.isnan(x) else x for x in v]
+
+
 def _as_list(values) -> list:
     "Per-seed values as a list (from JSON text, a scalar, an array or a list); NaN becomes None: a censored seed."
     if isinstance(values, str): values = json.loads(values) if values.strip() else []
-    if values is None: return []
-    if not isinstance(values, (list, tuple, np.ndarray)): values = [values]
-    values = [v.item() if hasattr(v, "item") else v for v in values]
-    return [None if isinstance(v, float) and math.isnan(v) else v for v in values]
+    return [] if values is None else _listed(values)
 
 
 def _floats(values) -> np.ndarray:
@@ -121,14 +128,6 @@ def summarize(values, digits: int = 3) -> str:
     return f"{x.mean():.{digits}g} ± {x.std(ddof=1):.{digits}g} ({len(x)} seeds)"
 
 
-def _listed(v):
-    "A notebook's value(s) as a JSON-ready list: one scalar (a string too) is one seed; NaN is None (censored)."
-    if v is None: return None
-    v = v if isinstance(v, (list, tuple, np.ndarray)) else [v]
-    v = [x.item() if hasattr(x, "item") else x for x in v]
-    return [None if isinstance(x, float) and math.isnan(x) else x for x in v]
-
-
 def claim_evidence(kind: str, values, paper=None, baseline=None, direction: str = "greater") -> dict:
     """The columns that let the report judge a claim row again: kind, per-seed values (None for a seed whose event did
     not happen: censored) and baseline, direction, the paper's value as the rule reads it (`paper`: the row's `paper`
@@ -138,7 +137,7 @@ def claim_evidence(kind: str, values, paper=None, baseline=None, direction: str 
                 direction=direction if kind == "compare" else "", paper_value="" if paper is None else json.dumps(paper),
                 verdict=verdict(kind, vals, paper, base, direction))
 
-# %% ../nbs/90_report.ipynb #1e7c5ba7
+# %% ../nbs/90_report.ipynb #c1457e89
 @dataclass(frozen=True)
 class PaperEffect:
     "The difference a paper's claim states, and where it says so."
@@ -204,7 +203,7 @@ DERIVED = {
         [("early_stopping", "resnet18 medium: early stop fires before the reward converges")],
 }
 
-# %% ../nbs/90_report.ipynb #86ca551e
+# %% ../nbs/90_report.ipynb #ed3ca5b9
 PAPER_DATA = {"td_darts_cifar100": "cifar100"}          # the paper's target data per experiment; else CIFAR-10
 BUDGET_KEYS = {  # the profile settings the claims of each experiment depend on, besides the data and the source network
     "fig3": ("finetune_iters", "search_iters", "image_size"),
@@ -229,8 +228,9 @@ def regime_differences(r) -> list:
     from archft.config import PROFILES
     name, over = _profile_of(r["profile"])
     out = []
-    if name != "paper" or over:
-        ours = {k: over.get(k, PROFILES[k].get(name)) for k in BUDGET_KEYS.get(r["experiment"], ()) if k in PROFILES}
+    if name not in PROFILES["search_iters"]: out.append(f"profile {name!r}, not one of archft's")
+    elif name != "paper" or over:
+        ours = {k: over.get(k, PROFILES[k][name]) for k in BUDGET_KEYS.get(r["experiment"], ()) if k in PROFILES}
         cut = [f"{k} {_show(v)} vs {_show(PROFILES[k]['paper'])}" for k, v in ours.items() if v != PROFILES[k]["paper"]]
         if cut or name != "paper": out.append(f"profile {name}" + (": " + ", ".join(cut) if cut else ""))
     w = str(r["weights_source"])
@@ -319,7 +319,7 @@ def row_role(r) -> str:
     if str(r["paper"]).strip().lower() == "not in the paper": return "variant"
     return "claim"
 
-# %% ../nbs/90_report.ipynb #4164d4a7
+# %% ../nbs/90_report.ipynb #e1fafc93
 def _would(reasons: list, need: int | None = None) -> str:
     "The regime that would test a claim this one cannot: the paper's, with what this row lacked."
     parts = ["GPU, paper profile"]
@@ -533,8 +533,8 @@ def counts_markdown(table: pd.DataFrame) -> str:
     cl, se, va = c["claims"], c["sensitivity"], c["variants"]
     return "\n".join([
         f"**{cl['rows']} claims** of the paper and the slides were run and judged: {verdicts(cl)}.",
-        f"This regime can test {cl['testable']} of them, {cl['partly']} more only in part (the sign of a difference in "
-        f"another regime); the other {cl['rows'] - cl['testable'] - cl['partly']} it cannot (vacuous, censored, not comparable, "
+        f"This regime can test {cl['testable']} of them, {cl['partly']} more only in part (the sign of a difference, in a "
+        f"regime that differs from the paper's); the other {cl['rows'] - cl['testable'] - cl['partly']} it cannot (vacuous, censored, not comparable, "
         "one seed or no evidence: see the column `testable here`).", "",
         "Counted apart:",
         f"- {c['not_run']} claims not run (no result file, or the data is not on this machine);",
@@ -556,7 +556,7 @@ VOCABULARY = [
     ("censored", "the event did not happen within the budget in some seed: the value is a bound, never a number"),
     ("not comparable", "a level or a found value measured in a regime that differs from the paper's in what it depends "
                        "on (profile budget, source network, data): no test of the paper's value"),
-    ("not run", "no result file covers the claim"), ("setup", "a setting beside the paper's, not a claim")]
+    ("not run", "no result covers the claim (no result file, or a row that says why it could not run here)"), ("setup", "a setting beside the paper's, not a claim")]
 
 
 def render(table: pd.DataFrame, runs: list = ()) -> str:
