@@ -53,8 +53,8 @@ PROFILES: dict[str, dict] = {
     # --- stage 1: architecture search (paper Table 2) --------------------------------------
     "search_iters":      dict(smoke=12, cpu=300, paper=100_000),
     "supernet_steps_per_sample": dict(smoke=2, cpu=1, paper=391),
-    "controller_steps":  dict(smoke=1, cpu=1, paper=1),     # controller samples per phase (paper: not stated)
-    "search_warmup":     dict(smoke=0, cpu=0, paper=0),     # supernet iterations before the first controller sample
+    "controller_steps":  dict(smoke=1, cpu=4, paper=1),     # controller samples per phase (paper: not stated)
+    "search_warmup":     dict(smoke=0, cpu=50, paper=0),    # supernet iterations before the first controller sample
     "supernet_lr":       dict(smoke=0.05, cpu=0.05, paper=0.05),
     "controller_lr":     dict(smoke=3.5e-4, cpu=3.5e-4, paper=3.5e-4),
     "reward_batches":    dict(smoke=1, cpu=2, paper=4),
