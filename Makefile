@@ -87,7 +87,7 @@ sensitivity: setup
 # 65 is the smallest such size for every scope of both networks; ResNet-18 is the cheaper network). The search is the cpu
 # profile's (300 supernet iterations, 50 of them warm-up, 4 controller samples per iteration: 1,000 samples per seed);
 # the reward reads two validation batches of 128 (eval_batch_size) instead of 500, a quarter of the cost. Measured on the
-# 2-core Intel Xeon under load (other jobs beside it, load average 5-7): a supernet step at 65x65 takes 1.7 s, a controller
+# 2-core AMD EPYC under load (other jobs beside it, load average 5-7): a supernet step at 65x65 takes 1.7 s, a controller
 # sample (reward on two cached batches of 128, one REINFORCE step) about 1 s, the prefix cache 45 s: about 26 min a seed
 # for the search, 80 min for 3 seeds, plus stage 2 of each seed's A* at the end and at the early stop (300 iterations
 # each at about 1.7 s: 9 min a run, up to 6 runs): about 2 to 2.5 hours on one thread.
