@@ -84,6 +84,25 @@ sensitivity: setup
 	done
 	$(BIN)/archft-report results
 
+# Fig. 4 and the early-stopping study where every mutable layer is live (issue 19): from 65x65 on, layer4 of ResNet-18
+# runs on 3x3 maps, so all 8 mutable layers of the medium scope can compute what the 3x3 cannot (archft.space.live_layers;
+# 65 is the smallest such size for every scope of both networks; ResNet-18 is the cheaper network). The search is the cpu
+# profile's (300 supernet iterations, 50 of them warm-up, 4 controller samples per iteration: 1,000 samples per seed);
+# the reward reads two validation batches of 128 (eval_batch_size) instead of 500, a quarter of the cost. Measured on the
+# 2-core AMD EPYC under load (other jobs beside it, load average 5-7): a supernet step at 65x65 takes 1.7 s, a controller
+# sample (reward on two cached batches of 128, one REINFORCE step) about 1 s, the prefix cache 45 s: about 26 min a seed
+# for the search, 80 min for 3 seeds, plus stage 2 of each seed's A* at the end and at the early stop (300 iterations
+# each at about 1.7 s: 9 min a run, up to 6 runs): about 2 to 2.5 hours on one thread.
+# Not part of `make reproduce`; on a GPU (paper profile) minutes.
+LIVE_SIZE ?= 65
+LIVE_RUN ?= {eval_batch_size: 128}
+ARGS_fig4.resnet18-live ?= -p arch resnet18 -p image_size $(LIVE_SIZE) -y 'overrides: $(LIVE_RUN)'
+ARGS_early_stopping.resnet18-live ?= -p arch resnet18 -p image_size $(LIVE_SIZE) -p abstract_saving False -y 'overrides: $(LIVE_RUN)'
+.PHONY: fig4-live
+fig4-live: setup
+	@set -e; $(call run_nb,fig4.resnet18-live) $(call run_nb,early_stopping.resnet18-live)
+	$(BIN)/archft-report results
+
 export: setup
 	$(BIN)/nbdev_export
 

@@ -53,6 +53,8 @@ PROFILES: dict[str, dict] = {
     # --- stage 1: architecture search (paper Table 2) --------------------------------------
     "search_iters":      dict(smoke=12, cpu=300, paper=100_000),
     "supernet_steps_per_sample": dict(smoke=2, cpu=1, paper=391),
+    "controller_steps":  dict(smoke=1, cpu=4, paper=1),     # controller samples per phase (paper: not stated)
+    "search_warmup":     dict(smoke=0, cpu=50, paper=0),    # supernet iterations before the first controller sample
     "supernet_lr":       dict(smoke=0.05, cpu=0.05, paper=0.05),
     "controller_lr":     dict(smoke=3.5e-4, cpu=3.5e-4, paper=3.5e-4),
     "reward_batches":    dict(smoke=1, cpu=2, paper=4),
@@ -161,6 +163,7 @@ SPECS: dict[str, Spec] = {   # one spec per row of PROFILES
     "search_iters": _COUNT, "supernet_steps_per_sample": _COUNT, "supernet_lr": _POSITIVE, "controller_lr": _POSITIVE,
     "reward_batches": _COUNT, "es_patience": _COUNT, "es_confidence": Spec(float, gt=0, le=1), "rc_window": _COUNT,
     "rc_patience": _COUNT, "stop_early": Spec(bool),
+    "controller_steps": _COUNT, "search_warmup": Spec(int, ge=0),
     "finetune_iters": _COUNT, "stage2_init": Spec(str, choices=("pretrained", "supernet")), "finetune_lr": _POSITIVE,
     "eval_every": _COUNT, "target_accuracy": Spec(float, gt=0, le=1, none=True),
     "scopes": Spec(str, items=True, unique=True, choices=_scopes),
@@ -174,6 +177,9 @@ SPECS: dict[str, Spec] = {   # one spec per row of PROFILES
 RELATIONS = [  # settings that constrain each other: (names, holds(profile), why)
     (("search_iters", "supernet_steps_per_sample"), lambda p: p["search_iters"] >= p["supernet_steps_per_sample"],
      "search_iters must be >= supernet_steps_per_sample, or no controller sample would run"),
+    (("search_iters", "search_warmup", "supernet_steps_per_sample"),
+     lambda p: p["search_iters"] >= p["search_warmup"] + p["supernet_steps_per_sample"],
+     "search_iters must be >= search_warmup + supernet_steps_per_sample, or no controller sample would run"),
 ]
 
 # %% ../nbs/00_config.ipynb #7ed927d0

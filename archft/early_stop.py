@@ -14,7 +14,8 @@ import pandas as pd
 import torch
 
 # %% auto #0
-__all__ = ['ActionStability', 'RewardConvergence', 'reward_plateau_reached', 'stopping_points', 'plot_action_heatmap']
+__all__ = ['ActionStability', 'RewardConvergence', 'reward_plateau_reached', 'stopping_points', 'plot_action_heatmap',
+           'plot_reward']
 
 # %% ../nbs/13_early_stop.ipynb #15a3503e
 def _floats(x) -> list[float]:
@@ -177,4 +178,22 @@ def plot_action_heatmap(log: pd.DataFrame, stops: dict | None = None, ax=None, w
         v = (stops or {}).get(key)
         if v is not None: tw.axvline(v, color=color, ls=ls, lw=1.5, label=f"{label} ({v})")
     tw.legend(loc="lower right", fontsize=7, framealpha=0.9)
+    return ax
+
+# %% ../nbs/13_early_stop.ipynb #5cc3a8b2
+def plot_reward(log: pd.DataFrame, stops: dict | None = None, ax=None, window: int = 30):
+    "The absolute reward of a search log: per sample, its moving average, the baseline, and the stopping points."
+    if "sample" not in log.columns or "reward" not in log.columns:
+        raise ValueError("plot_reward needs columns `sample` and `reward`")
+    log = log.sort_values("sample")
+    if ax is None: _, ax = plt.subplots(figsize=(5, 2.8))
+    ax.plot(log["sample"], log["reward"], ".", ms=2, alpha=0.3, color="tab:orange", label="reward")
+    ax.plot(log["sample"], log["reward"].rolling(window, min_periods=1).mean(), color="tab:orange", lw=2,
+            label=f"moving average ({window})")
+    if "baseline" in log.columns: ax.plot(log["sample"], log["baseline"], color="k", lw=0.8, label="baseline")
+    for key, (color, ls, label) in _STOP_STYLE.items():
+        v = (stops or {}).get(key)
+        if v is not None: ax.axvline(v, color=color, ls=ls, lw=1.5)
+    ax.set_xlabel("subnet samples"); ax.set_ylabel("reward (validation accuracy)")
+    ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
     return ax

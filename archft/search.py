@@ -24,14 +24,16 @@ from .train import (FastPath, as_float, as_running, frozen_keys, load_checkpoint
                           save_checkpoint, smooth, trained_state)
 
 # %% auto #0
-__all__ = ['SearchConfig', 'SearchResult', 'search']
+__all__ = ['SearchConfig', 'SearchResult', 'mix_batches', 'search']
 
 # %% ../nbs/14_search.ipynb #3d896154
 @dataclass
 class SearchConfig:
     "The knobs of stage 1; `from_profile` reads them from a profile."
     iters: int = 100_000               # supernet training iterations in total (Table 2)
-    steps_per_sample: int = 391        # supernet iterations between controller samples
+    steps_per_sample: int = 391        # supernet iterations per supernet phase
+    controller_steps: int = 1          # controller samples (REINFORCE updates) per controller phase
+    warmup_iters: int = 0              # supernet iterations before the first controller phase (part of `iters`)
     supernet_lr: float = 0.05          # SGD (Table 2)
     controller_lr: float = 3.5e-4      # Adam (Table 2)
     reward_batches: int = 2            # validation batches per reward
@@ -41,23 +43,34 @@ class SearchConfig:
     rc_patience: int = 30              # ... no improvement for this many samples
     rc_tol: float = 0.005
     stop_early: bool = False
-    checkpoint_every: int = 50         # samples (a supernet checkpoint can be hundreds of MB)
+    checkpoint_every: int = 50         # phases (a supernet checkpoint can be hundreds of MB)
 
     def __post_init__(self):
-        for name in ("iters", "steps_per_sample", "reward_batches", "es_patience", "rc_window", "rc_patience",
+        for name in ("iters", "steps_per_sample", "controller_steps", "reward_batches", "es_patience", "rc_window", "rc_patience",
                      "checkpoint_every"):
             if getattr(self, name) < 1: raise ValueError(f"SearchConfig.{name} must be >= 1, got {getattr(self, name)}")
         for name in ("supernet_lr", "controller_lr"):
             if not getattr(self, name) > 0: raise ValueError(f"SearchConfig.{name} must be > 0, got {getattr(self, name)}")
-        if self.iters < self.steps_per_sample:
-            raise ValueError(f"iters ({self.iters}) < steps_per_sample ({self.steps_per_sample}): no controller sample would run")
+        if self.warmup_iters < 0: raise ValueError(f"SearchConfig.warmup_iters must be >= 0, got {self.warmup_iters}")
+        if self.iters < self.warmup_iters + self.steps_per_sample:
+            raise ValueError(f"iters ({self.iters}) < warmup_iters ({self.warmup_iters}) + steps_per_sample "
+                             f"({self.steps_per_sample}): no controller sample would run")
 
     @property
-    def n_samples(self) -> int: return self.iters // self.steps_per_sample
+    def n_phases(self) -> int: return (self.iters - self.warmup_iters) // self.steps_per_sample
+
+    @property
+    def n_samples(self) -> int: return self.n_phases * self.controller_steps
+
+    def iteration(self, sample: int) -> int:
+        "Supernet iterations done when controller sample `sample` (1-based; 0: none yet) is drawn."
+        phases = -(-sample // self.controller_steps)          # the phase the sample belongs to (ceil)
+        return 0 if sample == 0 else self.warmup_iters + phases * self.steps_per_sample
 
     @classmethod
     def from_profile(cls, p: Profile, **overrides) -> "SearchConfig":
         return cls(**{**dict(iters=p.search_iters, steps_per_sample=p.supernet_steps_per_sample,
+                             controller_steps=p.controller_steps, warmup_iters=p.search_warmup,
                              supernet_lr=p.supernet_lr, controller_lr=p.controller_lr,
                              reward_batches=p.reward_batches, es_patience=p.es_patience,
                              es_confidence=p.es_confidence, rc_window=p.rc_window, rc_patience=p.rc_patience,
@@ -104,6 +117,15 @@ def _row(sample, it, actions, probs_path, greedy, greedy_probs, reward, info, tr
     return row
 
 
+def mix_batches(cache: PrefixCache, seed: int = 0) -> PrefixCache:
+    "Deal `cache`'s examples into batches of the same sizes in a seeded random order, so that every batch mixes the classes."
+    h, y = torch.cat([b[0] for b in cache.batches]), torch.cat([b[1] for b in cache.batches])
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed)).to(y.device)
+    sizes = [len(b[1]) for b in cache.batches]
+    cache.batches = list(zip(h[order].split(sizes), y[order].split(sizes)))
+    return cache
+
+
 def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: SearchConfig, seed: int = 0,
            checkpoint: str | os.PathLike | None = None, stop_after: int | None = None,
            progress: bool = True, controller_kwargs: dict | None = None, key: dict | None = None,
@@ -112,7 +134,8 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
 
     `val_loader` gives the reward's batches (unaugmented). Resumes from `checkpoint` if it exists and was saved
     under the same `key` (see `load_checkpoint`);
-    `stop_after` ends the call after that many controller samples (as an interruption would).
+    `stop_after` ends the call once that many more controller samples have run, at the end of a controller phase
+    (as an interruption would; a checkpoint holds whole phases).
     `fast` (a `FastPath`) runs the supernet steps and the reward under autocast / channels-last; the controller
     stays on the CPU."""
     fast = fast or FastPath()
@@ -125,7 +148,7 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
                           momentum=0.9, weight_decay=5e-4)
     stability = ActionStability(config.es_patience, config.es_confidence)
     convergence = RewardConvergence(config.rc_window, config.rc_patience, config.rc_tol)
-    rewards = PrefixCache(supernet, val_loader, fast)
+    rewards = mix_batches(PrefixCache(supernet, val_loader, fast), seed)   # a reward reads a few batches: mix classes
     supernet.train()
     frozen = frozen_keys(supernet)                          # the prefix: saved as its digest only
     sample, log, running = 0, [], None                     # running: smoothed training loss, on the device
@@ -149,11 +172,13 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
                                  sample=sample, log=log, running_loss=as_float(running)), checkpoint, key=key)
 
     end = config.n_samples if stop_after is None else min(config.n_samples, sample + stop_after)
-    batches = train_loader.stream(sample * config.steps_per_sample)
+    batches = train_loader.stream(config.iteration(sample))
     bar = tqdm(total=config.n_samples, initial=sample, desc=f"search {supernet.scope}", disable=not progress)
-    while sample < end and not (config.stop_early and stability.fired_at is not None):
-        supernet.train()                                    # supernet phase
-        for _ in range(config.steps_per_sample):
+
+    def train_supernet(steps):
+        nonlocal running
+        supernet.train()
+        for _ in range(steps):
             with torch.no_grad(), torch_threads(1):
                 actions, _, _ = controller.sample(gen)
             supernet.set_subnet(actions)
@@ -162,29 +187,34 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
                 loss = F.cross_entropy(supernet(fast.batch(x)), y)
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
             running = smooth(running, loss, 0.95, 0.05)     # no .item(): the device runs ahead of the host
-        sample += 1                                         # controller phase
-        with torch_threads(1):
-            actions, log_probs, entropies = controller.sample(gen)
-        supernet.set_subnet(actions)
-        first = (sample - 1) * config.reward_batches
-        reward = rewards.accuracy(supernet, range(first, first + config.reward_batches))
-        with torch_threads(1):
-            info = learner.step(log_probs, entropies, reward)
-            greedy, greedy_dist = controller.greedy()
-            greedy_p = greedy_dist.gather(1, greedy[:, None]).squeeze(1)
-            path_probs = controller.probabilities(actions)
-        log.append(_row(sample, sample * config.steps_per_sample, actions, path_probs, greedy, greedy_p, reward,
-                        info, as_float(running)))
-        stability.update(sample, greedy, greedy_p)
-        convergence.update(sample, reward)
-        bar.update(1); bar.set_postfix(reward=f"{reward:.3f}", baseline=f"{info['baseline']:.3f}")
-        if sample % config.checkpoint_every == 0: save()
+
+    if sample == 0: train_supernet(config.warmup_iters)    # warm-up: the head learns before the controller does
+    while sample < end and not (config.stop_early and stability.fired_at is not None):
+        train_supernet(config.steps_per_sample)             # supernet phase
+        for _ in range(config.controller_steps):            # controller phase: the shared weights fixed
+            sample += 1
+            with torch_threads(1):
+                actions, log_probs, entropies = controller.sample(gen)
+            supernet.set_subnet(actions)
+            first = (sample - 1) * config.reward_batches
+            reward = rewards.accuracy(supernet, range(first, first + config.reward_batches))
+            with torch_threads(1):
+                info = learner.step(log_probs, entropies, reward)
+                greedy, greedy_dist = controller.greedy()
+                greedy_p = greedy_dist.gather(1, greedy[:, None]).squeeze(1)
+                path_probs = controller.probabilities(actions)
+            log.append(_row(sample, config.iteration(sample), actions, path_probs, greedy, greedy_p, reward,
+                            info, as_float(running)))
+            stability.update(sample, greedy, greedy_p)
+            convergence.update(sample, reward)
+            bar.update(1); bar.set_postfix(reward=f"{reward:.3f}", baseline=f"{info['baseline']:.3f}")
+        if sample // config.controller_steps % config.checkpoint_every == 0: save()   # at phase ends only
     bar.close()
     save()                                                  # the end of the budget, an early stop or `stop_after`
     greedy, _ = controller.greedy()
     stops = dict(actions_fixed_at=stability.fixed_since, early_stop_at=stability.fired_at,
                  reward_converged_at=convergence.fired_at, samples_run=sample,
-                 iterations_run=sample * config.steps_per_sample)
+                 iterations_run=config.iteration(sample))
     if stops["early_stop_at"] and stops["reward_converged_at"]:
         stops["search_saving"] = 1 - stops["early_stop_at"] / stops["reward_converged_at"]
     result = SearchResult(pd.DataFrame(log), greedy.tolist(), list(supernet.layer_names), supernet.scope,
