@@ -75,7 +75,7 @@ PROFILES: dict[str, dict] = {
     "seeds":             dict(smoke=[0, 1], cpu=[0, 1, 2], paper=[0, 1, 2, 3, 4]),
     # --- the 5x5-initialisation ablation (reproduce_kernel_init): stage 2 only; cpu budget from measured step times --
     "ablation_seeds":    dict(smoke=[0, 1], cpu=[0, 1, 2, 3, 4], paper=[0, 1, 2, 3, 4]),
-    "ablation_iters":    dict(smoke=6, cpu=1200, paper=100_000),
+    "ablation_iters":    dict(smoke=6, cpu=800, paper=100_000),
     # --- TD-DARTS search ------------------------------------------------------------------
     "darts_layers":      dict(smoke=3, cpu=5, paper=8),
     "darts_channels":    dict(smoke=4, cpu=8, paper=16),
