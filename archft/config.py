@@ -73,9 +73,9 @@ PROFILES: dict[str, dict] = {
     "scopes":            dict(smoke=["small", "medium"], cpu=["small", "medium"],
                               paper=["small", "medium", "large", "full"]),
     "seeds":             dict(smoke=[0, 1], cpu=[0, 1, 2], paper=[0, 1, 2, 3, 4]),
-    # --- the 5x5-initialisation ablation (reproduce_kernel_init): stage 2 only; cpu budget from measured step times --
-    "ablation_seeds":    dict(smoke=[0, 1], cpu=[0, 1, 2, 3, 4], paper=[0, 1, 2, 3, 4]),
-    "ablation_iters":    dict(smoke=6, cpu=800, paper=100_000),
+    # --- the 5x5-initialisation ablation (reproduce_kernel_init), stage 2 only; None: `seeds`, `finetune_iters` ------
+    "ablation_seeds":    dict(smoke=None, cpu=[0, 1, 2, 3, 4], paper=None),
+    "ablation_iters":    dict(smoke=None, cpu=800, paper=None),   # cpu: sized from measured step times
     # --- TD-DARTS search ------------------------------------------------------------------
     "darts_layers":      dict(smoke=3, cpu=5, paper=8),
     "darts_channels":    dict(smoke=4, cpu=8, paper=16),
@@ -175,7 +175,7 @@ SPECS: dict[str, Spec] = {   # one spec per row of PROFILES
     "scopes": Spec(str, items=True, unique=True, choices=_scopes),
     "seeds": Spec(int, items=True, unique=True, ge=0),
     "kernel_init": Spec(str, choices=_kernel_inits),
-    "ablation_seeds": Spec(int, items=True, unique=True, ge=0), "ablation_iters": _COUNT,
+    "ablation_seeds": Spec(int, items=True, unique=True, ge=0, none=True), "ablation_iters": Spec(int, ge=1, none=True),
     "darts_layers": _COUNT, "darts_channels": _COUNT, "darts_epochs": _COUNT, "darts_batch_size": _COUNT,
     "darts_n_train": Spec(int, ge=1, none=True), "darts_order": Spec(str, choices=("first", "second")),
     "eval_layers": _COUNT, "eval_channels": _COUNT, "eval_epochs": _COUNT, "eval_batch": _COUNT,
