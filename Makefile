@@ -128,3 +128,15 @@ source-weights: setup
 	  print(p('$(ARCH)', '$(SOURCE)' or None, steps=$(STEPS), out_dir='$(WEIGHTS_OUT)' or None, \
 	          command='make source-weights ARCH=$(ARCH) STEPS=$(STEPS) SOURCE=$(SOURCE)'))" | tail -n1); \
 	echo "$$pt"; mkdir -p results/source_weights; cp "$${pt%.pt}.json" results/source_weights/
+
+# The ablations beside the study, one notebook after another on one thread, their own log: the unstated 5x5
+# initialisation (reproduce_kernel_init: ResNet-18 small scope at 32x32, every layer 5x5 under each reading and the 3x3
+# control against vanilla, stage 2 only, `ablation_seeds` x `ablation_iters`). Its minutes: results/ablations_<profile>.log.
+.PHONY: ablations
+ABLATIONS ?= kernel_init
+ablations: REPRODUCE_LOG = results/ablations_$(PROFILE_NAME).log
+ablations: setup
+	@echo "$$(date '+%F %T') make ablations, profile $(PROFILE_NAME), $$($(PY) -c "from archft.config import hardware; print(hardware())")" | tee -a $(REPRODUCE_LOG)
+	@set -e; $(foreach run,$(ABLATIONS),$(call run_nb,$(run)))
+	@echo "$$(date '+%F %T') make ablations done" | tee -a $(REPRODUCE_LOG)
+	$(BIN)/archft-report results

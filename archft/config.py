@@ -66,6 +66,7 @@ PROFILES: dict[str, dict] = {
     # --- stage 2: weight fine-tuning ------------------------------------------------------
     "finetune_iters":    dict(smoke=6, cpu=300, paper=100_000),
     "stage2_init":       dict(smoke="pretrained", cpu="pretrained", paper="pretrained"),  # or "supernet"
+    "kernel_init":       dict(smoke="zero_pad", cpu="zero_pad", paper="zero_pad"),  # how a 5x5 starts: or resize, kaiming
     "finetune_lr":       dict(smoke=0.05, cpu=0.05, paper=0.05),
     "eval_every":        dict(smoke=3, cpu=30, paper=1000),
     "target_accuracy":   dict(smoke=None, cpu=None, paper=0.85),
@@ -74,6 +75,9 @@ PROFILES: dict[str, dict] = {
     "scopes":            dict(smoke=["small", "medium"], cpu=["small", "medium"],
                               paper=["small", "medium", "large", "full"]),
     "seeds":             dict(smoke=[0, 1], cpu=[0, 1, 2], paper=[0, 1, 2, 3, 4]),
+    # --- the 5x5-initialisation ablation (reproduce_kernel_init), stage 2 only; None: `seeds`, `finetune_iters` ------
+    "ablation_seeds":    dict(smoke=None, cpu=[0, 1, 2, 3, 4], paper=None),
+    "ablation_iters":    dict(smoke=None, cpu=800, paper=None),   # cpu: sized from measured step times
     # --- TD-DARTS search ------------------------------------------------------------------
     "darts_layers":      dict(smoke=3, cpu=5, paper=8),
     "darts_channels":    dict(smoke=4, cpu=8, paper=16),
@@ -152,6 +156,11 @@ def _scopes() -> tuple:
     return tuple(SCOPES)
 
 
+def _kernel_inits() -> tuple:
+    from archft.supernet import KERNEL_INITS  # the supernet owns them
+    return KERNEL_INITS
+
+
 _COUNT, _POSITIVE = Spec(int, ge=1), Spec(float, gt=0)
 SPECS: dict[str, Spec] = {   # one spec per row of PROFILES
     "target_datasets": Spec(str, items=True), "source_dataset": Spec(str, one_or_list=True),
@@ -168,6 +177,8 @@ SPECS: dict[str, Spec] = {   # one spec per row of PROFILES
     "eval_every": _COUNT, "target_accuracy": Spec(float, gt=0, le=1, none=True),
     "scopes": Spec(str, items=True, unique=True, choices=_scopes),
     "seeds": Spec(int, items=True, unique=True, ge=0),
+    "kernel_init": Spec(str, choices=_kernel_inits),
+    "ablation_seeds": Spec(int, items=True, unique=True, ge=0, none=True), "ablation_iters": Spec(int, ge=1, none=True),
     "darts_layers": _COUNT, "darts_channels": _COUNT, "darts_epochs": _COUNT, "darts_batch_size": _COUNT,
     "darts_n_train": Spec(int, ge=1, none=True), "darts_order": Spec(str, choices=("first", "second")),
     "eval_layers": _COUNT, "eval_channels": _COUNT, "eval_epochs": _COUNT, "eval_batch": _COUNT,

@@ -23,14 +23,16 @@ INITS = ("supernet", "pretrained")
 
 
 def enas_model(supernet: Supernet, actions, init: str = "supernet", base: nn.Module | None = None,
-               num_classes: int | None = None) -> ScopedResNet:
-    "The found architecture `actions` as a plain model, initialised from the supernet or from the pretrained base."
+               num_classes: int | None = None, kernel_init: str | None = None, init_seed: int = 0) -> ScopedResNet:
+    """The found architecture `actions` as a plain model, initialised from the supernet or from the pretrained base
+    (its 5x5 kernels made by `kernel_init`, default: the supernet's reading; fresh ones drawn from `init_seed`)."""
     if init not in INITS: raise ValueError(f"unknown init {init!r}; valid: {', '.join(INITS)}")
     if init == "supernet":
         return build_model(None, actions, supernet.scope, rule=supernet.rule, weights=supernet)
     if base is None: raise ValueError("init='pretrained' needs the pretrained `base` network")
     model = build_model(None, actions, supernet.scope, num_classes or supernet.head.out_features,
-                        rule=supernet.rule, weights=base)
+                        rule=supernet.rule, weights=base, kernel_init=kernel_init or supernet.kernel_init,
+                        init_seed=init_seed)
     model.weights_source = getattr(base, "weights_source", None)
     return model
 

@@ -12,8 +12,10 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
+from scipy import stats
 
 from .config import (Profile, cache_dir, digest, get_device, get_profile, hardware, provenance, save_json,
                      seed_everything, state_digest, torch_threads)
@@ -27,7 +29,7 @@ from .train import FastPath, load_checkpoint
 
 # %% auto #0
 __all__ = ['RUNTIME_READS', 'SEARCH_READS', 'FINETUNE_READS', 'profile_threads', 'Experiment', 'prepare', 'run_search',
-           'run_finetune', 'run_scope', 'compare_arms']
+           'run_finetune', 'run_scope', 'compare_arms', 'paired_difference']
 
 # %% ../nbs/16_pipeline.ipynb #51f7d5cf
 @contextmanager
@@ -163,15 +165,22 @@ def run_search(exp: Experiment, scope: str, progress: bool = True, strict: bool 
     check_image_size(exp.arch, p.image_size, scope)   # warns where no mutable layer of the scope is live
     with profile_threads(p):
         seed_everything(exp.seed)
-        supernet = Supernet(exp.base, scope, num_classes=exp.train.num_classes).to(exp.device)
+        supernet = Supernet(exp.base, scope, num_classes=exp.train.num_classes, kernel_init=p.kernel_init,
+                            init_seed=exp.seed).to(exp.device)
         train, val, _ = exp.loaders()
         cfg = SearchConfig.from_profile(p, **config)
         key = exp.key(scope, "search", ("train", "val"), SEARCH_READS, rule=supernet.rule.name, sharing=supernet.sharing,
-                      config={k: v for k, v in asdict(cfg).items() if k != "checkpoint_every"})
+                      config={k: v for k, v in asdict(cfg).items() if k != "checkpoint_every"},
+                      **_kernel_key(p.kernel_init))
         result = search(supernet, train, val, cfg, seed=exp.seed, progress=progress, key=key, fast=exp.fast,
                         checkpoint=_check_stored_key(exp.artifact(scope, "search", key), key, strict))
     result.extra.update(exp.provenance(scope=scope), search_tag=digest(key), search_record=digest(key))
     return result, supernet
+
+
+def _kernel_key(kernel_init: str) -> dict:
+    "The key entry of a 5x5 reading: none for the default `zero_pad`, so that the runs made before it keep their keys."
+    return {} if kernel_init == "zero_pad" else dict(kernel_init=kernel_init)
 
 
 def _fresh_head(model, num_classes: int, seed: int):
@@ -185,23 +194,32 @@ def _fresh_head(model, num_classes: int, seed: int):
 
 def run_finetune(exp: Experiment, scope: str, supernet: Supernet | None = None, actions=None,
                  arm: str = "enas", progress: bool = True, search_tag: str = "default", init: str | None = None,
-                 strict: bool = False) -> pd.DataFrame:
+                 strict: bool = False, kernel_init: str | None = None, control: bool = False) -> pd.DataFrame:
     """Stage 2 (`arm='enas'`: architecture `actions`) or the vanilla baseline for `scope` (cached, resumable).
 
     `init` (default: the profile's `stage2_init`): `pretrained` builds `actions` from the pretrained base (5x5 kernels
     are the zero-padded 3x3 ones), `supernet` takes the search's weights and head (`supernet` needed). Both arms
-    with a fresh head start from the same head and see the same batches for the same seed."""
+    with a fresh head start from the same head and see the same batches for the same seed.
+
+    `kernel_init` (default: the profile's) says how a `pretrained` start makes its 5x5 kernels (`zero_pad`,
+    `resize`, `kaiming`; fresh kernels drawn from the seed). `control=True` runs the control of `actions`: every
+    layer stays 3x3, and the layers that `actions` enlarges are re-initialised by `kernel_init` at 3x3."""
     p, n = exp.profile, exp.train.num_classes
     init = init or p.stage2_init
+    kernel_init = kernel_init or p.kernel_init
     if arm == "enas":
         if actions is None: raise ValueError("arm='enas' needs the architecture `actions` (a search's `result.actions`)")
         if init not in ("pretrained", "supernet"): raise ValueError(f"unknown init {init!r}; valid: 'pretrained', 'supernet'")
         if init == "supernet" and supernet is None: raise ValueError("init='supernet' needs the searched `supernet`")
+        if control and init != "pretrained": raise ValueError("the control (control=True) starts from the pretrained weights: init='pretrained'")
         rule = supernet.rule.name if supernet is not None else "k3k5"
         actions = check_actions(actions, len(arch_layers(exp.arch, scope)), rule).tolist()   # no silent coercion
         extra = dict(arm=arm, init=init, actions=actions, rule=rule)
         if init == "supernet": extra["supernet"] = state_digest(supernet)   # the search's weights are its start
-        name = f"finetune-enas-{init}-{''.join(map(str, actions))}"
+        else: extra.update(_kernel_key(kernel_init))
+        if control: extra["control"] = True
+        name = (f"finetune-enas-{init}-{''.join(map(str, actions))}" + ("" if init == "supernet" or kernel_init == "zero_pad"
+                else f"-{kernel_init}") + ("-control" if control else ""))
     elif arm == "vanilla":
         init, extra, name = "pretrained", dict(arm=arm, init="pretrained"), "finetune-vanilla"
     else:
@@ -211,9 +229,15 @@ def run_finetune(exp: Experiment, scope: str, supernet: Supernet | None = None, 
         train, _, test_loader = exp.loaders()
         if arm == "vanilla":
             model = _fresh_head(vanilla_model(exp.base, scope), n, exp.seed)
+        elif control:   # all 3x3; the layers `actions` enlarges start by `kernel_init` at 3x3
+            model = build_model(exp.arch, [0] * len(actions), scope, n, rule=rule, weights=exp.base,
+                                kernel_init=kernel_init, init_seed=exp.seed, reinit=[i for i, a in enumerate(actions) if a])
+            model = _fresh_head(model, n, exp.seed)
         elif init == "pretrained":
-            model = (enas_model(supernet, actions, init, base=exp.base, num_classes=n) if supernet is not None
-                     else build_model(exp.arch, actions, scope, n, rule=rule, weights=exp.base))
+            model = (enas_model(supernet, actions, init, base=exp.base, num_classes=n, kernel_init=kernel_init,
+                                init_seed=exp.seed) if supernet is not None
+                     else build_model(exp.arch, actions, scope, n, rule=rule, weights=exp.base, kernel_init=kernel_init,
+                                      init_seed=exp.seed))
             model = _fresh_head(model, n, exp.seed)
         else:
             model = enas_model(supernet, actions, init)
@@ -248,4 +272,24 @@ def compare_arms(enas: pd.DataFrame, vanilla: pd.DataFrame, target: float | None
     if search_iters is not None:
         out["compute_ratio_with_search"] = ((search_iters + it_enas) / it_vanilla
                                             if it_enas is not None and it_vanilla else None)
+    return out
+
+# %% ../nbs/16_pipeline.ipynb #0acc0868
+def paired_difference(values, baseline, confidence: float = 0.95, power: float = 0.8, scale: float = 100,
+                      unit: str = "points") -> dict:
+    """`values - baseline`, paired by seed: mean, spread, the `confidence` t-interval and `detectable`, the smallest
+    true difference found with probability `power` by a two-sided test at level 1 - `confidence` (t approximation);
+    `text` says it in `unit` (values times `scale`)."""
+    d = np.asarray(values, dtype=float) - np.asarray(baseline, dtype=float)
+    n = len(d)
+    if n < 2:
+        return dict(n=n, mean=float(d.mean()) if n else float("nan"), sd=float("nan"), lo=float("nan"),
+                    hi=float("nan"), detectable=float("nan"), text=f"paired difference: {n} seed(s), no interval")
+    sd, t = float(d.std(ddof=1)), float(stats.t.ppf(0.5 + confidence / 2, n - 1))
+    se = sd / np.sqrt(n)
+    out = dict(n=n, mean=float(d.mean()), sd=sd, lo=float(d.mean() - t * se), hi=float(d.mean() + t * se),
+               detectable=float((t + stats.t.ppf(power, n - 1)) * se))
+    f = lambda v: f"{scale * v:+.2f}"
+    out["text"] = (f"paired difference {f(out['mean'])} {unit} [{confidence:.0%} CI {f(out['lo'])}, {f(out['hi'])}]; "
+                   f"smallest detectable {scale * out['detectable']:.2f} {unit} ({power:.0%} power, {n} seeds)")
     return out

@@ -16,8 +16,8 @@ from .train import FastPath
 from .space import ARCHS, MutationRule, check_actions, get_rule, mutable_layers, scope_stages, STAGES
 
 # %% auto #0
-__all__ = ['SHARING', 'pad_kernel', 'conv2d_skip_padding', 'Conv2d', 'skip_padding', 'MutableConv', 'FrozenPrefix',
-           'ScopedResNet', 'split_resnet', 'vanilla_model', 'PrefixCache', 'Supernet', 'build_model',
+__all__ = ['SHARING', 'KERNEL_INITS', 'pad_kernel', 'init_kernel', 'conv2d_skip_padding', 'Conv2d', 'skip_padding', 'MutableConv',
+           'FrozenPrefix', 'ScopedResNet', 'split_resnet', 'vanilla_model', 'PrefixCache', 'Supernet', 'build_model',
            'torchvision_skeleton', 'to_torchvision']
 
 # %% ../nbs/11_supernet.ipynb #4e8de0f7
@@ -29,6 +29,24 @@ def pad_kernel(weight: torch.Tensor, size: int) -> torch.Tensor:
 
 
 SHARING = ("separate", "shared")
+KERNEL_INITS = ("zero_pad", "resize", "kaiming")
+
+
+def init_kernel(weight: torch.Tensor, size: int, how: str = "zero_pad",
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """A `size` x `size` kernel for a layer whose pretrained square kernel is `weight`, by the reading `how`:
+    `zero_pad` centres it in zeros (the same function), `resize` interpolates it bilinearly (corners on corners)
+    and scales it by (k/size)^2 (the response to a flat input kept), `kaiming` draws a fresh kernel as torchvision
+    initialises a ResNet's convolutions (Kaiming normal, fan_out, ReLU) from `generator`."""
+    if how not in KERNEL_INITS: raise ValueError(f"unknown kernel init {how!r}; valid: {', '.join(KERNEL_INITS)}")
+    k = weight.shape[-1]
+    if how == "zero_pad": return pad_kernel(weight, size)
+    if how == "resize":
+        if size == k: return weight.clone()
+        w = F.interpolate(weight.float(), size=(size, size), mode="bilinear", align_corners=True)
+        return (w * (k / size) ** 2).to(weight.dtype)
+    w = torch.empty(weight.shape[0], weight.shape[1], size, size)
+    return nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu", generator=generator).to(weight)
 
 # %% ../nbs/11_supernet.ipynb #1fcec9e3
 def _unused_taps(size: int, k: int, stride: int, padding: int) -> int:
@@ -75,18 +93,25 @@ def skip_padding(module: nn.Module) -> nn.Module:
 # %% ../nbs/11_supernet.ipynb #bfbb8bc3
 class MutableConv(nn.Module):
     "A 3x3 convolution that may become any choice of `rule`; only the active choice is computed."
-    def __init__(self, conv: nn.Conv2d, rule: MutationRule, sharing: str = "separate"):
+    def __init__(self, conv: nn.Conv2d, rule: MutationRule, sharing: str = "separate", kernel_init: str = "zero_pad",
+                 generator: torch.Generator | None = None):
         super().__init__()
         if sharing not in SHARING: raise ValueError(f"unknown sharing {sharing!r}; valid: {', '.join(SHARING)}")
         if sharing == "shared" and not rule.enlarges_only:
             raise ValueError(f"sharing='shared' needs a rule of undilated kernel sizes; {rule.name!r} is not")
         if conv.kernel_size != (3, 3) or conv.bias is not None or conv.groups != 1:
             raise ValueError("MutableConv replaces a 3x3 convolution without bias or groups")
+        if kernel_init not in KERNEL_INITS: raise ValueError(f"unknown kernel init {kernel_init!r}; valid: {', '.join(KERNEL_INITS)}")
+        if sharing == "shared" and kernel_init != "zero_pad":   # the 3x3 is the shared kernel's centre
+            raise ValueError(f"sharing='shared' keeps the pretrained 3x3 only with kernel_init='zero_pad', not {kernel_init!r}")
         self.rule, self.sharing, self.stride = rule, sharing, conv.stride[0]
         self.in_channels, self.out_channels = conv.in_channels, conv.out_channels
         w = conv.weight.detach()
         if sharing == "separate":
-            self.candidates = nn.ParameterList([nn.Parameter(pad_kernel(w, c.kernel_size).clone()) for c in rule.choices])
+            # choice 0 is the pretrained 3x3 itself; every other candidate starts by the reading `kernel_init`
+            self.candidates = nn.ParameterList([nn.Parameter(
+                (w if i == 0 else init_kernel(w, c.kernel_size, kernel_init, generator)).clone())
+                for i, c in enumerate(rule.choices)])
         else:
             self.weight = nn.Parameter(pad_kernel(w, rule.max_kernel).clone())
         self.active = 0
@@ -199,10 +224,11 @@ class PrefixCache:
 class Supernet(ScopedResNet):
     "Weight-sharing supernet over the mutation-defined neighbourhood of a pretrained ResNet."
     def __init__(self, base: nn.Module, scope: str, num_classes: int | None = None, rule="k3k5",
-                 sharing: str = "separate"):
+                 sharing: str = "separate", kernel_init: str = "zero_pad", init_seed: int = 0):
         rule = get_rule(rule)
         super().__init__(*split_resnet(base, scope, num_classes), scope)
-        self.rule, self.sharing = rule, sharing
+        self.rule, self.sharing, self.kernel_init = rule, sharing, kernel_init
+        g = torch.Generator().manual_seed(init_seed)   # fresh kernels (kaiming): drawn per layer, in order, on the CPU
         self.weights_source = getattr(base, "weights_source", None)
         self.layer_names = [l.name for l in mutable_layers(base, scope)]
         self.mutable = []
@@ -210,7 +236,7 @@ class Supernet(ScopedResNet):
         for name in self.layer_names:   # 'layer3.0.conv1' -> blocks[stage index][block index].conv1
             stage, b, conv = name.split(".")
             block = self.blocks[inside.index(stage)][int(b)]
-            mconv = MutableConv(getattr(block, conv), rule, sharing)
+            mconv = MutableConv(getattr(block, conv), rule, sharing, kernel_init, g)
             setattr(block, conv, mconv)
             self.mutable.append(mconv)
 
@@ -242,20 +268,36 @@ class Supernet(ScopedResNet):
 
 # %% ../nbs/11_supernet.ipynb #fd7cbe7c
 def build_model(arch: str, actions, scope: str, num_classes: int | None = None, rule="k3k5",
-                weights: nn.Module | None = None) -> ScopedResNet:
+                weights: nn.Module | None = None, kernel_init: str = "zero_pad", init_seed: int = 0,
+                reinit=()) -> ScopedResNet:
     """The plain model of architecture `actions` in (`arch`, `scope`).
 
     `weights`: a trained `Supernet` (its candidates' weights and head), a pretrained torchvision base
-    (its kernels zero-padded, a fresh head of `num_classes`), or `None` (an untrained base)."""
+    (its larger kernels made by `kernel_init` from the 3x3 ones, fresh ones drawn from `init_seed`; a fresh head of
+    `num_classes`), or `None` (an untrained base). `reinit` (the control): indices of mutable layers that keep their
+    3x3 (action 0) but whose kernel is made again by `kernel_init` at 3x3, from `init_seed` too."""
     if (arch is not None or weights is None) and arch not in ARCHS:
         raise ValueError(f"unknown arch {arch!r}; valid: {', '.join(ARCHS)}")
     if isinstance(weights, Supernet):
         if weights.scope != scope or weights.rule != get_rule(rule):
             raise ValueError(f"the supernet is for scope {weights.scope!r}, rule {weights.rule.name!r}; "
                              f"asked for {scope!r}, {get_rule(rule).name!r}")
+        if len(reinit): raise ValueError("reinit re-initialises layers of the pretrained base, not of a trained supernet")
         return weights.derive(actions)
     base = weights if weights is not None else get_model(arch, weights=None)
-    return Supernet(base, scope, num_classes, rule).derive(actions)
+    sn = Supernet(base, scope, num_classes, rule, kernel_init=kernel_init, init_seed=init_seed)
+    reinit = sorted({int(i) for i in reinit})
+    if reinit:
+        acts = check_actions(actions, sn.n_layers, sn.rule).tolist()
+        bad = [i for i in reinit if not 0 <= i < sn.n_layers or acts[i] != 0]
+        if bad: raise ValueError(f"reinit {bad}: the control re-initialises layers that keep the 3x3 (action 0), "
+                                 f"among {sn.n_layers} mutable layers; actions {acts}")
+        g = torch.Generator().manual_seed(init_seed + 1)   # not the draws of the 5x5 candidates
+        with torch.no_grad():
+            for i in reinit:
+                w = sn.mutable[i].candidates[0]
+                w.copy_(init_kernel(w, w.shape[-1], kernel_init, g))
+    return sn.derive(actions)
 
 # %% ../nbs/11_supernet.ipynb #e1b2c3d5
 def _freeze_outside(model: ResNet, scope: str) -> ResNet:
