@@ -48,6 +48,8 @@ ARGS_fig4.resnet18 ?= -p arch resnet18
 ARGS_fig3.resnet18-40px ?= -p arch resnet18 -p image_size 40 -y 'scopes: [medium]' -y 'overrides: $(SMALL_RUN)' -p variant False
 ARGS_fig3.resnet50 ?= -p arch resnet50 -y 'overrides: $(SMALL_RUN)' -p variant False
 ARGS_fig4.resnet50 ?= -p arch resnet50 -y 'overrides: $(SMALL_RUN)'
+# The gap study starts no seed that would end its searches past an hour (nbs/reproduce_td_darts_gap.ipynb, its size)
+ARGS_td_darts_gap ?= -p budget_minutes 60
 # No ResNet-50 source network is published: where a ResNet-50 run would pretrain one itself (weights `auto`, none in
 # the hub; archft.pretrained.needs_source_network), `make reproduce` first makes it as the committed ResNet-50 results
 # were made, before the study's clock starts.

@@ -15,15 +15,18 @@ __all__ = ['Architect', 'weight_optimizer', 'weight_step']
 
 # %% ../../nbs/24_darts_architect.ipynb #62708e84
 class Architect:
-    "Updates `net.arch_parameters()` on validation batches, first order (`xi` = 0) or second order (unrolled)."
+    """Updates `net.arch_parameters()` on validation batches, first order (`xi` = 0) or second order (unrolled);
+    a learnable temperature (the parameters after the two alphas) at its own learning rate `temp_lr`."""
     def __init__(self, net: nn.Module, order: str = "first", arch_lr: float = 3e-4, betas=(0.5, 0.999),
                  arch_weight_decay: float = 1e-3, momentum: float = 0.9, weight_decay: float = 3e-4,
-                 r: float = 1e-2):
+                 r: float = 1e-2, temp_lr: float | None = None):
         if order not in ("first", "second"):
             raise ValueError(f"order must be 'first' or 'second', got {order!r}")
         self.net, self.order, self.momentum, self.weight_decay, self.r = net, order, momentum, weight_decay, r
-        self.optimizer = torch.optim.Adam(net.arch_parameters(), lr=arch_lr, betas=betas,
-                                          weight_decay=arch_weight_decay)
+        # the alphas at `arch_lr`; a learnable temperature's log T in its own group at `temp_lr` (None: `arch_lr`)
+        alphas, temp = net.arch_parameters()[:2], net.arch_parameters()[2:]
+        groups = [dict(params=alphas)] + ([dict(params=temp, lr=arch_lr if temp_lr is None else temp_lr)] if temp else [])
+        self.optimizer = torch.optim.Adam(groups, lr=arch_lr, betas=betas, weight_decay=arch_weight_decay)
 
     # --- pieces ------------------------------------------------------------------------------
     def _names(self):

@@ -93,6 +93,7 @@ class SearchNetwork(nn.Module):
         self.C, self.num_classes, self.layers, self.steps = C, num_classes, layers, steps
         self.primitives, self.skip_zero, self.epoch = list(primitives), skip_zero, 0
         self.fixed_weights = None      # (normal, reduce) used instead of softmax(alpha / T): a derived network
+        self.fixed_temperature = None  # a number used instead of the schedule (T only in the architecture step)
         self.schedule = schedule if schedule is not None else ConstantTemperature(1.0)
         C_curr = stem_multiplier * C
         self.stem = nn.Sequential(nn.Conv2d(3, C_curr, 3, padding=1, bias=False), nn.BatchNorm2d(C_curr))
@@ -124,8 +125,8 @@ class SearchNetwork(nn.Module):
     def set_epoch(self, epoch: int): self.epoch = int(epoch)
 
     def temperature(self):
-        "The temperature at the current epoch (a float, or a 0-d tensor for a learnable one)."
-        return self.schedule(self.epoch)
+        "The temperature at the current epoch (a float, or a 0-d tensor for a learnable one); `fixed_temperature` if set."
+        return self.schedule(self.epoch) if self.fixed_temperature is None else self.fixed_temperature
 
     def arch_weights(self):
         if self.fixed_weights is not None: return self.fixed_weights

@@ -25,8 +25,8 @@ from .model import SearchNetwork, discrete_weights, weight_entropy
 from .architect import Architect, weight_optimizer, weight_step
 
 # %% auto #0
-__all__ = ['SearchConfig', 'schedule_config', 'search_config', 'search_data', 'SearchResult', 'discrete_accuracy', 'build_search',
-           'run_search', 'save_search']
+__all__ = ['SearchConfig', 'schedule_config', 'search_config', 'search_data', 'heldout_loader', 'SearchResult', 'bn_reestimated',
+           'discrete_accuracy', 'gap_accuracies', 'build_search', 'run_search', 'save_search']
 
 # %% ../../nbs/25_darts_search.ipynb #4bcc1df8
 @dataclass
@@ -50,7 +50,11 @@ class SearchConfig:
     arch_weight_decay: float = 1e-3
     skip_zero: bool = True
     channels_last: bool = True     # 1.5x faster search steps on CPU (benchmarks/bench_darts.py)
-    gap_bn_batches: int = 4        # training batches that re-estimate BN of the derived network; 0: no gap measured
+    gap_bn_batches: int = 0        # weight-half batches that re-estimate BN for the gap (both networks); 0: no gap
+    gap_images: int = 2000         # held-out test images (stratified, seeded) that score the mixture and the discrete cell
+    temp_lr: float | None = None   # learning rate of a learnable temperature's log T (None: arch_lr)
+    temperature_in: str = "all"    # "all": T in every pass; "arch": only in the architecture step (T = 1 elsewhere)
+    val_batch: int | None = None   # batch of the per-epoch validation pass over the architecture half (None: batch_size)
 
 
 def schedule_config(kind: str, epochs: int, t_init: float = 10.0, t_end: float = 0.1) -> dict:
@@ -71,6 +75,8 @@ def search_config(profile="auto", dataset: str | None = None, schedule: str = "l
     for k, v in overrides.items():
         if not hasattr(cfg, k): raise ValueError(f"unknown search setting {k!r}; settings: {list(asdict(cfg))}")
         setattr(cfg, k, v)
+    if cfg.temperature_in not in ("all", "arch"):
+        raise ValueError(f"temperature_in must be 'all' or 'arch', got {cfg.temperature_in!r}")
     return cfg
 
 # %% ../../nbs/25_darts_search.ipynb #77fda009
@@ -88,6 +94,14 @@ def search_data(cfg: SearchConfig, device="cpu"):
               channels_last=cfg.channels_last)
     return (TensorLoader(data.subset(i_w), seed=cfg.seed, **kw),
             TensorLoader(data.subset(i_a), seed=cfg.seed + 1, **kw), data.num_classes)
+
+
+def heldout_loader(cfg: SearchConfig, device="cpu", batch_size: int = 250):
+    "`cfg.gap_images` images of the test split (stratified, seeded by `cfg.seed`; all if fewer): never trained on."
+    data = load_dataset(cfg.dataset, train=False)
+    if cfg.gap_images < len(data):
+        data = data.subset(stratified_split(data.labels, cfg.gap_images / len(data), seed=cfg.seed)[1])
+    return TensorLoader(data, batch_size, device=device, channels_last=cfg.channels_last)
 
 # %% ../../nbs/25_darts_search.ipynb #b9754c11
 @dataclass
@@ -111,20 +125,38 @@ class SearchResult:
         return self.log.drop(columns=["weights_normal", "weights_reduce"])
 
 
+def bn_reestimated(net: SearchNetwork, bn_loader, bn_batches: int, bn_start: int = 0, fixed_weights=None):
+    """A copy of `net` (mixing weights `fixed_weights`, or its own softmax(alpha / T)) whose BatchNorm statistics are
+    re-estimated (plain average) on `bn_batches` batches of `bn_loader` (steps `bn_start`...). `net` is unchanged."""
+    m = copy.deepcopy(net)
+    m.fixed_weights = fixed_weights
+    for b in m.modules():
+        if isinstance(b, torch.nn.modules.batchnorm._BatchNorm):
+            b.reset_running_stats(); b.momentum = None       # None: the plain average over the batches
+    m.train()
+    with torch.no_grad():
+        for s in range(bn_batches): m(bn_loader.batch(bn_start + s)[0])
+    return m
+
+
 def discrete_accuracy(net: SearchNetwork, val_loader, bn_loader, bn_batches: int = 4, genotype=None, bn_start: int = 0):
     """Validation accuracy of the derived discrete network run with the supernet's own weights: one-hot weights
     on the genotype's edges and ops (the rest dropped), BatchNorm statistics re-estimated (cumulative average) on
     `bn_batches` batches of `bn_loader` (steps `bn_start`...), no weight training. `net` is left unchanged."""
     g = net.genotype() if genotype is None else genotype
-    disc = copy.deepcopy(net)
-    disc.fixed_weights = discrete_weights(g, net.steps, net.primitives, device=net.alpha_normal.device)
-    for m in disc.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            m.reset_running_stats(); m.momentum = None       # None: the plain average over the batches
-    disc.train()
-    with torch.no_grad():
-        for b in range(bn_batches): disc(bn_loader.batch(bn_start + b)[0])
-    return evaluate(disc, val_loader)
+    w = discrete_weights(g, net.steps, net.primitives, device=net.alpha_normal.device)
+    return evaluate(bn_reestimated(net, bn_loader, bn_batches, bn_start, w), val_loader)
+
+
+def gap_accuracies(net: SearchNetwork, heldout, bn_loader, bn_batches: int, bn_start: int = 0, genotype=None) -> dict:
+    """The fair discretisation gap: the mixture (softmax(alpha / T) at the net's current T) and the derived discrete
+    cell, same shared weights, BatchNorm re-estimated for each on the *same* batches, scored on the same `heldout`
+    images; no weight training. dict(mixture_acc, discrete_acc, gap = mixture - discrete)."""
+    g = net.genotype() if genotype is None else genotype
+    w = discrete_weights(g, net.steps, net.primitives, device=net.alpha_normal.device)
+    mix = evaluate(bn_reestimated(net, bn_loader, bn_batches, bn_start), heldout)
+    disc = evaluate(bn_reestimated(net, bn_loader, bn_batches, bn_start, w), heldout)
+    return dict(mixture_acc=mix, discrete_acc=disc, gap=mix - disc)
 
 
 def build_search(cfg: SearchConfig, num_classes: int, device="cpu"):
@@ -138,7 +170,8 @@ def build_search(cfg: SearchConfig, num_classes: int, device="cpu"):
                         skip_zero=cfg.skip_zero).to(device)
     if cfg.channels_last: net = net.to(memory_format=torch.channels_last)
     arch = Architect(net, cfg.order, cfg.arch_lr, tuple(cfg.arch_betas), cfg.arch_weight_decay,
-                     cfg.momentum, cfg.weight_decay)
+                     cfg.momentum, cfg.weight_decay, temp_lr=cfg.temp_lr)
+    if cfg.temperature_in == "arch": net.fixed_temperature = 1.0    # the schedule's T only inside arch steps
     opt, sched = weight_optimizer(net, cfg.lr, cfg.lr_min, cfg.epochs, cfg.momentum, cfg.weight_decay)
     return net, arch, opt, sched
 
@@ -148,6 +181,10 @@ def run_search(cfg: SearchConfig, device="auto", checkpoint: str | os.PathLike |
     "Run (or resume from `checkpoint`) the search `cfg`; `max_steps` caps the steps per epoch (tests)."
     device = get_device(device)
     w_loader, a_loader, num_classes = search_data(cfg, device)
+    heldout = heldout_loader(cfg, device) if cfg.gap_bn_batches > 0 else None
+    v_loader = a_loader if cfg.val_batch is None else TensorLoader(   # larger batches: a cheaper pass, same images
+        a_loader.data, cfg.val_batch, augment=True, seed=cfg.seed + 1, device=device, channels_last=cfg.channels_last)
+    arch_only = cfg.temperature_in == "arch"
     net, arch, opt, sched = build_search(cfg, num_classes, device)
     state, start, log = load_checkpoint(checkpoint), 0, []
     if state is not None:
@@ -168,20 +205,22 @@ def run_search(cfg: SearchConfig, device="auto", checkpoint: str | os.PathLike |
             step = epoch * steps + s
             xw, yw = w_loader.batch(step)
             xa, ya = a_loader.batch(step)
+            if arch_only: net.fixed_temperature = None
             arch.step(xw, yw, xa, ya, lr=lr, w_optimizer=opt)
+            if arch_only: net.fixed_temperature = 1.0
             loss, ok = weight_step(net, opt, xw, yw, cfg.grad_clip)
             loss_sum += loss.item() * len(yw); correct += int(ok); seen += len(yw)
             bar.update(1)
         sched.step()
         T = temperature_value(net.schedule, epoch)
-        val_acc = evaluate(net, a_loader)
+        val_acc = evaluate(net, v_loader)
         g = net.genotype()
         w_n, w_r = (w.detach().cpu() for w in net.arch_weights())
         gap = {}
         if cfg.gap_bn_batches > 0:     # the discretisation gap: mixture minus derived network, same weights
-            d_acc = discrete_accuracy(net, a_loader, w_loader, cfg.gap_bn_batches, g, bn_start=(epoch + 1) * steps)
-            gap = dict(discrete_acc=d_acc, gap=val_acc - d_acc)
-        log.append(dict(epoch=epoch, temperature=T, lr=lr, train_loss=loss_sum / seen, train_acc=correct / seen,
+            gap = gap_accuracies(net, heldout, w_loader, cfg.gap_bn_batches, bn_start=(epoch + 1) * steps, genotype=g)
+        log.append(dict(epoch=epoch, temperature=T, lr=lr, arch_steps=(epoch + 1) * steps,
+                        train_loss=loss_sum / seen, train_acc=correct / seen,
                         val_acc=val_acc, **gap, entropy_normal=weight_entropy(w_n), entropy_reduce=weight_entropy(w_r),
                         genotype=json.dumps(genotype_to_dict(g)),
                         skip_normal=count_op(g, cell="normal"), skip_reduce=count_op(g, cell="reduce"),
