@@ -91,7 +91,8 @@ clean-nbs: setup
 
 # The library notebooks and the index executed in place under the smoke profile (what their own examples use; the
 # environment of `make test`), one thread, then cleaned by nbdev_clean, which keeps the outputs (settings.ini:
-# clear_all = False) and drops metadata and execution counts. A notebook is replaced only when it ran through.
+# clear_all = False) and drops metadata and execution counts. Only the outputs change (tools/take_outputs.py), and only
+# where the notebook ran through.
 # After changing notebooks: `make outputs` (or NBS="nbs/11_supernet.ipynb ..."), then commit them.
 NBS ?= $(sort $(wildcard nbs/[0-9]*.ipynb)) nbs/index.ipynb
 outputs: setup
@@ -100,8 +101,8 @@ outputs: setup
 	  ARCHFT_PROFILE=smoke ARCHFT_DOWNLOAD=0 ARCHFT_RESULTS=$(CURDIR)/.test-results OMP_NUM_THREADS=1 \
 	  MPLBACKEND=module://matplotlib_inline.backend_inline \
 	    $(BIN)/papermill "$$nb" ".outputs-tmp/$$(basename $$nb)" --cwd nbs -k python3 --no-progress-bar; \
-	  mv ".outputs-tmp/$$(basename $$nb)" "$$nb"; $(BIN)/nbdev_clean --fname "$$nb"; \
-	done; rmdir .outputs-tmp
+	  $(PY) tools/take_outputs.py ".outputs-tmp/$$(basename $$nb)" "$$nb"; $(BIN)/nbdev_clean --fname "$$nb"; \
+	done; rm -r .outputs-tmp
 	@ls -l $(NBS) | awk '{printf "%8.0f kB  %s\n", $$5/1024, $$9}'
 
 # The documentation site in _docs/: nbdev_docs (nbdev's processing step, then Quarto; README.md is left as it is).
