@@ -115,3 +115,24 @@ def test_notebook_holds_outputs(name):
     assert not missing, f"{name}: cells without their output (run `make outputs`): {missing}"
     errors = [o.get("ename") for c, _ in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, f"{name} holds errors: {errors}"
+
+
+def test_split_import_cells():
+    "The splitter: directives on both parts, imports hoisted out of blocks, cell ids stable, idempotent."
+    sys.path.insert(0, str(ROOT / "tools"))
+    from split_import_cells import split_notebook, split_source
+    imp, rest = split_source("#| export\n#| hide\nimport os\nimport sys  # why\n\nx = os.sep\nprint(x)")
+    assert imp == "#| export\n#| hide\nimport os\nimport sys  # why" and rest == "#| export\n#| hide\nx = os.sep\nprint(x)"
+    imp, rest = split_source("y = 1\nimport shutil; shutil.copy(a, b)\nwith t() as d:\n    import warnings  # says what follows\n    f(d)")
+    assert imp == "import shutil\nimport warnings"
+    assert rest == "y = 1\nshutil.copy(a, b)\nwith t() as d:\n    # says what follows\n    f(d)"
+    for src in ("import os", "x = 1", "def f():\n    import os\n    return os", "try: import ray\nexcept ImportError: ray = None",
+                "%time import os\nx = 1"):
+        assert split_source(src) is None, src
+    cell = lambda src, tags=(): dict(cell_type="code", id="abc", metadata={"tags": list(tags)}, outputs=[],
+                                     execution_count=None, source=src)
+    nb = dict(cells=[cell("import os\nos.getcwd()"), cell("from x import y\nz = 1", tags=["parameters"])])
+    assert split_notebook(nb) == 1 and [c["source"] for c in nb["cells"]] == ["import os", "os.getcwd()", "from x import y\nz = 1"]
+    assert nb["cells"][1]["id"] == "abc" and nb["cells"][0]["id"] != "abc"
+    again = json.loads(json.dumps(nb))
+    assert split_notebook(again) == 0 and again == nb
