@@ -12,6 +12,7 @@ export ARCHFT_DATA
 PROFILE ?= auto
 
 .PHONY: setup test reproduce resnet50-source reproduce-lane-1 reproduce-lane-2 sensitivity export clean-nbs bench source-weights
+.PHONY: outputs docs lab
 setup: $(VENV)/.archft-installed
 
 $(VENV)/.archft-installed: settings.ini setup.py pyproject.toml
@@ -110,6 +111,36 @@ export: setup
 
 clean-nbs: setup
 	$(BIN)/nbdev_clean
+
+# The library notebooks and the index executed in place under the smoke profile (what their own examples use; the
+# environment of `make test`), one thread, then cleaned by nbdev_clean, which keeps the outputs (settings.ini:
+# clear_all = False) and drops metadata and execution counts. Only the outputs change (tools/take_outputs.py), and only
+# where the notebook ran through.
+# After changing notebooks: `make outputs` (or NBS="nbs/11_supernet.ipynb ..."), then commit them.
+NBS ?= $(sort $(wildcard nbs/[0-9]*.ipynb)) nbs/index.ipynb
+outputs: setup
+	set -e; mkdir -p .outputs-tmp; for nb in $(NBS); do \
+	  echo "$$(date +%T) $$nb"; \
+	  ARCHFT_PROFILE=smoke ARCHFT_DOWNLOAD=0 ARCHFT_RESULTS=$(CURDIR)/.test-results OMP_NUM_THREADS=1 \
+	  MPLBACKEND=module://matplotlib_inline.backend_inline \
+	    $(BIN)/papermill "$$nb" ".outputs-tmp/$$(basename $$nb)" --cwd nbs -k python3 --no-progress-bar; \
+	  $(PY) tools/take_outputs.py ".outputs-tmp/$$(basename $$nb)" "$$nb"; $(BIN)/nbdev_clean --fname "$$nb"; \
+	done; rm -r .outputs-tmp
+	@ls -l $(NBS) | awk '{printf "%8.0f kB  %s\n", $$5/1024, $$9}'
+
+# The documentation site in _docs/: nbdev_docs (nbdev's processing step, then Quarto; README.md is left as it is).
+# Quarto is a program of its own: `$(BIN)/nbdev_install_quarto` (internet; sudo on Linux) or quarto.org. The
+# processing step alone, no Quarto needed, is tests/test_docs.py (part of `make test`).
+docs: setup
+	@command -v quarto >/dev/null || { echo "make docs: Quarto is not installed. Install it with" \
+	  "'$(BIN)/nbdev_install_quarto' (needs the internet; sudo on Linux) or from https://quarto.org/docs/get-started/," \
+	  "then run 'make docs' again. Without Quarto, '$(BIN)/pytest -q tests/test_docs.py' runs nbdev's processing step alone."; exit 1; }
+	$(BIN)/nbdev_docs --n_workers 1
+
+# The project in JupyterLab with its kernel (the environment's python3, installed by `make setup`).
+LAB_ARGS ?=
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) nbs/index.ipynb
 
 bench: setup
 	$(PY) benchmarks/bench_loader.py

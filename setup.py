@@ -12,6 +12,7 @@ setuptools.setup(
     description=cfg['description'],
     author=cfg['author'],
     author_email=cfg['author_email'],
+    url=cfg['git_url'],
     license='Apache-2.0',
     packages=setuptools.find_packages(include=['archft', 'archft.*']),
     python_requires='>=' + cfg['min_python'],

@@ -2,8 +2,8 @@
 
 d = { 'settings': { 'branch': 'main',
                 'doc_baseurl': '/archft',
-                'doc_host': 'https://example.invalid',
-                'git_url': 'https://example.invalid/archft',
+                'doc_host': 'https://archft.github.io',
+                'git_url': 'https://github.com/archft/archft',
                 'lib_path': 'archft'},
   'syms': { 'archft.config': { 'archft.config.Profile': ('config.html#profile', 'archft/config.py'),
                                'archft.config.Profile.__getattr__': ('config.html#profile.__getattr__', 'archft/config.py'),
