@@ -33,7 +33,7 @@ test: setup
 
 # The reproduction notebooks under $(PROFILE), executed into results/<experiment>/<profile>/, then results/REPORT.md.
 # A run is <notebook> or <notebook>.<name> (output reproduce_<notebook>-<name>.ipynb); ARGS_<run> holds its extra
-# papermill arguments. Two lanes run side by side, one per core, each notebook training on one thread: on 2 cores two
+# papermill arguments (the executed notebook's warnings keep no machine paths: tools/redact_paths.py). Two lanes run side by side, one per core, each notebook training on one thread: on 2 cores two
 # one-thread jobs do 1.2x the work of one 2-thread job, while a 2-thread job beside another runs 10x slower (README,
 # "Threads"). Runs that read another's results share its lane: fig4 and early_stopping read fig3's searches.
 # The cpu profile is the study's size; two runs are cut further so both lanes end within 2 hours: ResNet-50 searches
@@ -64,7 +64,8 @@ nb_of = $(firstword $(subst ., ,$(1)))
 run_nb = mkdir -p results/$(call nb_of,$(1))/$(PROFILE_NAME); echo "$$(date +%T) start $(1)" | tee -a $(REPRODUCE_LOG); \
   $(BIN)/papermill nbs/reproduce_$(call nb_of,$(1)).ipynb \
     results/$(call nb_of,$(1))/$(PROFILE_NAME)/reproduce_$(subst .,-,$(1)).ipynb -p profile $(PROFILE_NAME) \
-    $(ARGS_$(1)) $(if $(filter-out local,$(BACKEND)),-p backend $(BACKEND)) --cwd nbs; echo "$$(date +%T) done $(1)" | tee -a $(REPRODUCE_LOG);
+    $(ARGS_$(1)) $(if $(filter-out local,$(BACKEND)),-p backend $(BACKEND)) --cwd nbs; \
+  $(PY) tools/redact_paths.py results/$(call nb_of,$(1))/$(PROFILE_NAME); echo "$$(date +%T) done $(1)" | tee -a $(REPRODUCE_LOG);
 resnet50-source: setup
 	@if $(PY) -c "from archft.pretrained import needs_source_network as n; raise SystemExit(not n('resnet50', '$(PROFILE_NAME)'))"; \
 	  then $(MAKE) --no-print-directory source-weights ARCH=resnet50 STEPS=$(R50_SOURCE_STEPS); fi

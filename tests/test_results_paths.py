@@ -47,3 +47,18 @@ def test_the_scanner_finds_paths(tmp_path):
 def test_no_result_holds_an_absolute_path(path):
     found = absolute_paths(path)
     assert not found, f"{path.relative_to(ROOT)} holds absolute paths of the machine it ran on: {found[:5]}"
+
+
+def test_redact_keeps_no_path(tmp_path):
+    "tools/redact_paths.py (run by make reproduce on each executed notebook) leaves warnings without machine paths."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("redact_paths", ROOT / "tools" / "redact_paths.py")
+    redact_paths = importlib.util.module_from_spec(spec); spec.loader.exec_module(redact_paths)
+    nb = tmp_path / "run.ipynb"
+    nb.write_text(json.dumps(dict(cells=[dict(cell_type="code", source="print('/work/x')", outputs=[
+        dict(output_type="stream", name="stderr", text=["/home/me/archft/.venv/lib/tqdm/auto.py:21: Warning\n",
+                                                          "see /tmp/abc/run.log\n"])])])))
+    assert redact_paths.redact_notebook(nb)
+    out = json.loads(nb.read_text())["cells"][0]
+    assert out["outputs"][0]["text"] == [".venv/lib/tqdm/auto.py:21: Warning\n", "see <path>/run.log\n"]
+    assert out["source"] == "print('/work/x')"          # sources are the notebook's own: left alone
