@@ -166,6 +166,8 @@ source-weights: setup
 # The ablations beside the study, one notebook after another on one thread, their own log: the unstated 5x5
 # initialisation (reproduce_kernel_init: ResNet-18 small scope at 32x32, every layer 5x5 under each reading and the 3x3
 # control against vanilla, stage 2 only, `ablation_seeds` x `ablation_iters`). Its minutes: results/ablations_<profile>.log.
+# Measured (cpu): 54 min on the 2-core AMD EPYC while other jobs shared it (21 runs of 800 steps, 60-330 s each);
+# about 30 min on an idle one (0.1 s a step measured there).
 .PHONY: ablations
 ABLATIONS ?= kernel_init
 ablations: REPRODUCE_LOG = results/ablations_$(PROFILE_NAME).log
