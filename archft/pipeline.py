@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 
 from .config import (Profile, cache_dir, digest, get_device, get_profile, hardware, provenance, save_json,
                      seed_everything, state_digest, torch_threads)
@@ -29,7 +28,7 @@ from .train import FastPath, load_checkpoint
 
 # %% auto #0
 __all__ = ['RUNTIME_READS', 'SEARCH_READS', 'FINETUNE_READS', 'profile_threads', 'Experiment', 'prepare', 'run_search',
-           'run_finetune', 'run_scope', 'compare_arms', 'paired_difference']
+           'run_finetune', 'run_scope', 'compare_arms']
 
 # %% ../nbs/16_pipeline.ipynb #51f7d5cf
 @contextmanager
@@ -272,24 +271,4 @@ def compare_arms(enas: pd.DataFrame, vanilla: pd.DataFrame, target: float | None
     if search_iters is not None:
         out["compute_ratio_with_search"] = ((search_iters + it_enas) / it_vanilla
                                             if it_enas is not None and it_vanilla else None)
-    return out
-
-# %% ../nbs/16_pipeline.ipynb #0acc0868
-def paired_difference(values, baseline, confidence: float = 0.95, power: float = 0.8, scale: float = 100,
-                      unit: str = "points") -> dict:
-    """`values - baseline`, paired by seed: mean, spread, the `confidence` t-interval and `detectable`, the smallest
-    true difference found with probability `power` by a two-sided test at level 1 - `confidence` (t approximation);
-    `text` says it in `unit` (values times `scale`)."""
-    d = np.asarray(values, dtype=float) - np.asarray(baseline, dtype=float)
-    n = len(d)
-    if n < 2:
-        return dict(n=n, mean=float(d.mean()) if n else float("nan"), sd=float("nan"), lo=float("nan"),
-                    hi=float("nan"), detectable=float("nan"), text=f"paired difference: {n} seed(s), no interval")
-    sd, t = float(d.std(ddof=1)), float(stats.t.ppf(0.5 + confidence / 2, n - 1))
-    se = sd / np.sqrt(n)
-    out = dict(n=n, mean=float(d.mean()), sd=sd, lo=float(d.mean() - t * se), hi=float(d.mean() + t * se),
-               detectable=float((t + stats.t.ppf(power, n - 1)) * se))
-    f = lambda v: f"{scale * v:+.2f}"
-    out["text"] = (f"paired difference {f(out['mean'])} {unit} [{confidence:.0%} CI {f(out['lo'])}, {f(out['hi'])}]; "
-                   f"smallest detectable {scale * out['detectable']:.2f} {unit} ({power:.0%} power, {n} seeds)")
     return out

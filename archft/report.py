@@ -22,9 +22,9 @@ from scipy import stats
 __all__ = ['VERDICTS', 'UNJUDGED', 'KINDS', 'PAPER_EFFECTS', 'DIFFERENCE_LEVELS', 'DERIVED', 'PAPER_DATA', 'BUDGET_KEYS',
            'SEARCH_EXPERIMENTS', 'SENSITIVITY', 'CLAIM_COLUMNS', 'EVIDENCE_COLUMNS', 'PROFILE_ORDER', 'EXPECTED',
            'ROLES', 'VOCABULARY', 'half_width', 'interval', 'half_unit', 'within_digits', 'verdict',
-           'difference_verdict', 'summarize', 'claim_evidence', 'PaperEffect', 'regime_differences', 'all_live_size',
-           'base_claim', 'row_role', 'judge', 'write_claims', 'collect_claims', 'report_table', 'report_counts',
-           'counts_markdown', 'render', 'write_report', 'main', 'reproduce_runs']
+           'difference_verdict', 'summarize', 'claim_evidence', 'detectable', 'paired_difference', 'PaperEffect',
+           'regime_differences', 'all_live_size', 'base_claim', 'row_role', 'judge', 'write_claims', 'collect_claims',
+           'report_table', 'report_counts', 'counts_markdown', 'render', 'write_report', 'main', 'reproduce_runs']
 
 # %% ../nbs/90_report.ipynb #8acba618
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "vacuous", "censored", "not comparable")
@@ -136,6 +136,35 @@ def claim_evidence(kind: str, values, paper=None, baseline=None, direction: str 
     return dict(kind=kind, values=json.dumps(vals), baseline=json.dumps(base),
                 direction=direction if kind == "compare" else "", paper_value="" if paper is None else json.dumps(paper),
                 verdict=verdict(kind, vals, paper, base, direction))
+
+# %% ../nbs/90_report.ipynb #0acc0868
+def detectable(values, confidence: float = 0.95, power: float = 0.8) -> float:
+    """The smallest true mean effect that `values` (one per seed) would show with probability `power` in a two-sided
+    test at level 1 - `confidence`: (t_conf + t_power) s / sqrt(n), the t approximation above. NaN below two values."""
+    x = _floats(values)
+    if len(x) < 2: return math.nan
+    n = len(x)
+    return float((stats.t.ppf(0.5 + confidence / 2, n - 1) + stats.t.ppf(power, n - 1)) * x.std(ddof=1) / math.sqrt(n))
+
+
+def paired_difference(values, baseline, confidence: float = 0.95, power: float = 0.8, scale: float = 100,
+                      unit: str = "points") -> dict:
+    """`values - baseline`, paired by seed: mean, spread, the `confidence` t-interval and `detectable`, the smallest
+    true difference found with probability `power` by a two-sided test at level 1 - `confidence` (t approximation);
+    `text` says it in `unit` (values times `scale`)."""
+    d = np.asarray(values, dtype=float) - np.asarray(baseline, dtype=float)
+    n = len(d)
+    if n < 2:
+        return dict(n=n, mean=float(d.mean()) if n else float("nan"), sd=float("nan"), lo=float("nan"),
+                    hi=float("nan"), detectable=float("nan"), text=f"paired difference: {n} seed(s), no interval")
+    sd, t = float(d.std(ddof=1)), float(stats.t.ppf(0.5 + confidence / 2, n - 1))
+    se = sd / np.sqrt(n)
+    out = dict(n=n, mean=float(d.mean()), sd=sd, lo=float(d.mean() - t * se), hi=float(d.mean() + t * se),
+               detectable=detectable(d, confidence, power))
+    f = lambda v: f"{scale * v:+.2f}"
+    out["text"] = (f"paired difference {f(out['mean'])} {unit} [{confidence:.0%} CI {f(out['lo'])}, {f(out['hi'])}]; "
+                   f"smallest detectable {scale * out['detectable']:.2f} {unit} ({power:.0%} power, {n} seeds)")
+    return out
 
 # %% ../nbs/90_report.ipynb #c1457e89
 @dataclass(frozen=True)
@@ -401,11 +430,11 @@ def judge(r: dict, lookup=None) -> dict:
         if len(d) < 2:
             return out(v, f"Δ {d.mean() * s:+.3g}{u} on one seed: no interval; {paper_txt}" + reused,
                        "no: one seed gives no interval; would: 3 or more seeds" + (f", {would}" if reasons else ""))
-        (lo, hi), h = interval(d), half_width(d)
+        (lo, hi), h = interval(d), detectable(d)
         smaller = " (smaller than the paper's)" if v == "reproduced" and effect and hi < effect else ""
         caveats = reasons + ([live] if live else [])
         return out(v, f"Δ {d.mean() * s:+.3g}{u}, 95% CI [{lo * s:+.3g}, {hi * s:+.3g}] over {len(d)} seeds{smaller}; "
-                      f"{paper_txt}; smallest detectable {h * s:.3g}{u}" + reused,
+                      f"{paper_txt}; smallest detectable {h * s:.3g}{u} (80% power)" + reused,
                    "yes" if not caveats else f"partly: the sign in this regime ({'; '.join(caveats)}); the paper's: {would}")
 
     # 4. a level or an exact value from another regime is no test of the paper's
