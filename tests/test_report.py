@@ -34,7 +34,8 @@ def test_censored_rows_are_not_judged_as_numbers(table):
         fired = re.search(r"fired in (\d+) of (\d+)", r.measured)
         never = re.search(r"\bnever\b", r.measured) or (fired and int(fired[1]) < int(fired[2]))
         nulls = r.kind and r.values and None in json.loads(r.values)
-        if never or nulls: assert r.verdict == "censored", (r.claim, r.verdict)
+        if (never or nulls) and r.verdict != "not run":   # a row that says it did not run (all null) is no bound
+            assert r.verdict == "censored", (r.claim, r.verdict)
 
 
 def test_levels_from_another_regime_are_not_judged(table):
