@@ -12,6 +12,7 @@ import os
 import platform
 import random
 import subprocess
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,12 @@ __all__ = ['PROFILES', 'PROFILE_NAMES', 'SPECS', 'RELATIONS', 'profile_table', '
            'parse_overrides', 'check_profile', 'get_profile', 'seed_everything', 'torch_threads', 'get_device',
            'project_root', 'data_root', 'cache_dir', 'results_dir', 'hardware', 'git_commit', 'provenance', 'save_json',
            'digest', 'state_digest']
+
+# %% ../nbs/00_config.ipynb #c0f1a2b3
+# In a Jupyter kernel without ipywidgets (papermill's), tqdm.auto warns with its own file's absolute path and falls back
+# to the text bars archft shows anyway; a reproduce notebook's outputs are results and carry no machine's paths. Every
+# archft module that draws a bar imports this one.
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 # %% ../nbs/00_config.ipynb #3ac5168f
 PROFILES: dict[str, dict] = {
