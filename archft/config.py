@@ -77,11 +77,11 @@ PROFILES: dict[str, dict] = {
     "finetune_lr":       dict(smoke=0.05, cpu=0.05, paper=0.05),
     "eval_every":        dict(smoke=3, cpu=30, paper=1000),
     "target_accuracy":   dict(smoke=None, cpu=None, paper=0.85),
-    # cpu: the two scopes that fit `make reproduce` in 2 hours on 2 cores with 3 seeds (a large/full step costs
-    # 1.5x/2x the medium one); the others run with `-y "scopes: [large, full]"`
+    # cpu: the two scopes that fit `make reproduce` on 2 cores with 5 seeds, the fewest that give a comparison power
+    # (archft.report.detectable); a large/full step costs 1.5x/2x the medium one: `-y "scopes: [large, full]"`
     "scopes":            dict(smoke=["small", "medium"], cpu=["small", "medium"],
                               paper=["small", "medium", "large", "full"]),
-    "seeds":             dict(smoke=[0, 1], cpu=[0, 1, 2], paper=[0, 1, 2, 3, 4]),
+    "seeds":             dict(smoke=[0, 1], cpu=[0, 1, 2, 3, 4], paper=[0, 1, 2, 3, 4]),
     # --- the 5x5-initialisation ablation (reproduce_kernel_init), stage 2 only; None: `seeds`, `finetune_iters` ------
     "ablation_seeds":    dict(smoke=None, cpu=[0, 1, 2, 3, 4], paper=None),
     "ablation_iters":    dict(smoke=None, cpu=800, paper=None),   # cpu: sized from measured step times
