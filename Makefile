@@ -91,20 +91,25 @@ sensitivity: setup
 # Fig. 4 and the early-stopping study where every mutable layer is live (issue 19): from 65x65 on, layer4 of ResNet-18
 # runs on 3x3 maps, so all 8 mutable layers of the medium scope can compute what the 3x3 cannot (archft.space.live_layers;
 # 65 is the smallest such size for every scope of both networks; ResNet-18 is the cheaper network). The search is the cpu
-# profile's (300 supernet iterations, 50 of them warm-up, 4 controller samples per iteration: 1,000 samples per seed);
-# the reward reads two validation batches of 128 (eval_batch_size) instead of 500, a quarter of the cost. Measured on the
-# 2-core AMD EPYC under load (other jobs beside it, load average 5-7): a supernet step at 65x65 takes 1.7 s, a controller
-# sample (reward on two cached batches of 128, one REINFORCE step) about 1 s, the prefix cache 45 s: about 26 min a seed
-# for the search, 80 min for 3 seeds, plus stage 2 of each seed's A* at the end and at the early stop (300 iterations
-# each at about 1.7 s: 9 min a run, up to 6 runs): about 2 to 2.5 hours on one thread.
+# profile's (300 supernet iterations, 50 of them warm-up, 4 controller samples per iteration: 1,000 samples per seed,
+# 5 seeds); the reward reads two validation batches of 128 (eval_batch_size) instead of 500, a quarter of the cost.
+# Measured on the 2-core AMD EPYC with one other one-thread job beside it: 15 min a seed for the search, then stage 2
+# of each seed's A* at the end and at the early stop where it fired (300 iterations at 65x65). Its minutes:
+# results/reproduce_<profile>.log. Then the same search at 10x Table 2's controller rate (3.5e-3, ENAS's micro-search
+# rate; 3 seeds), a sensitivity run: at Table 2's rate 12_controller's synthetic signal needs ~900 samples to fix the
+# actions, so this run asks what the live supernet's reward makes a policy do that can move within the budget.
 # Not part of `make reproduce`; on a GPU (paper profile) minutes.
 LIVE_SIZE ?= 65
 LIVE_RUN ?= {eval_batch_size: 128}
+LIVE_CLR ?= 0.0035
+LIVE_RUNS ?= fig4.resnet18-live early_stopping.resnet18-live fig4.resnet18-live-clr
 ARGS_fig4.resnet18-live ?= -p arch resnet18 -p image_size $(LIVE_SIZE) -y 'overrides: $(LIVE_RUN)'
 ARGS_early_stopping.resnet18-live ?= -p arch resnet18 -p image_size $(LIVE_SIZE) -p abstract_saving False -y 'overrides: $(LIVE_RUN)'
+ARGS_fig4.resnet18-live-clr ?= -p arch resnet18 -p image_size $(LIVE_SIZE) -p controller_lr $(LIVE_CLR) \
+  -y 'overrides: {eval_batch_size: 128, seeds: [0, 1, 2]}'
 .PHONY: fig4-live
 fig4-live: setup
-	@set -e; $(call run_nb,fig4.resnet18-live) $(call run_nb,early_stopping.resnet18-live)
+	@set -e; $(foreach run,$(LIVE_RUNS),$(call run_nb,$(run)))
 	$(BIN)/archft-report results
 
 export: setup
@@ -167,9 +172,13 @@ source-weights: setup
 # initialisation (reproduce_kernel_init: ResNet-18 small scope at 32x32, every layer 5x5 under each reading and the 3x3
 # control against vanilla, stage 2 only, `ablation_seeds` x `ablation_iters`). Its minutes: results/ablations_<profile>.log.
 # Measured (cpu): 54 min on the 2-core AMD EPYC while other jobs shared it (21 runs of 800 steps, 60-330 s each);
-# about 30 min on an idle one (0.1 s a step measured there).
+# about 30 min on an idle one (0.1 s a step measured there). Then Fig. 3a's small scope searched and fine-tuned under
+# the reading of the 5x5 start that can differ from vanilla at 32x32 (`resize`: the pretrained 3x3 interpolated to 5x5,
+# which keeps what the source network learned; `kaiming` with ARGS_fig3.resnet18-resize's override changed), beside
+# vanilla and a random architecture under the same reading, results named fig3_resnet18_resize.
 .PHONY: ablations
-ABLATIONS ?= kernel_init
+ABLATIONS ?= kernel_init fig3.resnet18-resize
+ARGS_fig3.resnet18-resize ?= -p arch resnet18 -y 'scopes: [small]' -y 'overrides: {kernel_init: resize}' -p variant False
 ablations: REPRODUCE_LOG = results/ablations_$(PROFILE_NAME).log
 ablations: setup
 	@echo "$$(date '+%F %T') make ablations, profile $(PROFILE_NAME), $$($(PY) -c "from archft.config import hardware; print(hardware())")" | tee -a $(REPRODUCE_LOG)

@@ -128,14 +128,17 @@ def summarize(values, digits: int = 3) -> str:
     return f"{x.mean():.{digits}g} ± {x.std(ddof=1):.{digits}g} ({len(x)} seeds)"
 
 
-def claim_evidence(kind: str, values, paper=None, baseline=None, direction: str = "greater") -> dict:
+def claim_evidence(kind: str, values, paper=None, baseline=None, direction: str = "greater", pinned: str = "") -> dict:
     """The columns that let the report judge a claim row again: kind, per-seed values (None for a seed whose event did
     not happen: censored) and baseline, direction, the paper's value as the rule reads it (`paper`: the row's `paper`
-    column is text for people, e.g. "67.6%"), and the verdict on this evidence alone (the report judges again)."""
+    column is text for people, e.g. "67.6%"), and the verdict on this evidence alone (the report judges again).
+    `pinned`, where the notebook found it from the run: why the values are set by the setup, whatever the method did
+    (e.g. an online criterion that fired at the first sample it could on every seed); such a row is vacuous."""
     vals, base = _listed(values), _listed(baseline)
+    v = verdict(kind, vals, paper, base, direction)
     return dict(kind=kind, values=json.dumps(vals), baseline=json.dumps(base),
                 direction=direction if kind == "compare" else "", paper_value="" if paper is None else json.dumps(paper),
-                verdict=verdict(kind, vals, paper, base, direction))
+                verdict="vacuous" if pinned and v not in ("censored", "setup") else v, pinned=pinned)
 
 # %% ../nbs/90_report.ipynb #0acc0868
 def detectable(values, confidence: float = 0.95, power: float = 0.8) -> float:
@@ -408,7 +411,11 @@ def judge(r: dict, lookup=None) -> dict:
     if censored := [s["claim"] for s, j in sources if j["verdict"] == "censored"]:
         return out("censored", f"computed from a censored row ({'; '.join(censored)})" + reused,
                    f"no: censored; would: a budget where it happens ({would})")
-    # 2. vacuous: the two arms are the same numbers seed by seed, here or in what the claim is computed from
+    # 2. vacuous: the values are set by the setup (the notebook says why), or the two arms are the same numbers seed by
+    # seed, here or in what the claim is computed from
+    if r.get("pinned"):
+        return out("vacuous", f"set by the setup, not by the method: {r['pinned']}" + reused,
+                   f"no: {r['pinned']}; would: a setting in which the values can differ ({would})")
     if kind == "compare" and vals and np.array_equal(_floats(vals), _floats(base_vals)):
         return out("vacuous", f"the arms are identical on every seed ({len(vals)} of {len(vals)})" + (f"; {live}" if live else "") + reused,
                    f"no: {live or 'the two arms are the same network'}; would: {would}")
@@ -460,7 +467,7 @@ def judge(r: dict, lookup=None) -> dict:
 
 # %% ../nbs/90_report.ipynb #01e0dcce
 CLAIM_COLUMNS = ["claim", "paper", "measured", "profile", "dataset", "weights_source", "hardware", "seeds", "figure"]
-EVIDENCE_COLUMNS = ["kind", "values", "baseline", "direction", "paper_value", "verdict"]   # optional: what the verdict rests on
+EVIDENCE_COLUMNS = ["kind", "values", "baseline", "direction", "paper_value", "verdict", "pinned"]   # optional: what the verdict rests on
 PROFILE_ORDER = ("paper", "cpu", "smoke")
 
 EXPECTED = [  # (experiment, claim): the claims of the paper and the slides the study checks

@@ -62,3 +62,20 @@ def test_report_md_is_current(table):
     "REPORT.md is what `archft-report results` writes from the committed results (regenerate it after new results)."
     assert (RESULTS / "REPORT.md").read_text() == render(table, _runs_markdown(RESULTS)), \
         "results/REPORT.md is stale: run `archft-report results`"
+
+
+def test_a_pinned_row_is_vacuous_whatever_its_numbers(table):
+    "A row whose notebook found its values set by the setup (e.g. a criterion firing at its first possible sample)."
+    for r in table[table.pinned != ""].itertuples():
+        assert r.verdict in ("vacuous", "censored") and r.testable.startswith("no"), (r.claim, r.verdict)
+
+
+def test_pinned_evidence_turns_a_refutation_into_vacuous():
+    from archft.report import claim_evidence, judge
+    base = dict(experiment="fig4", claim="resnet18 medium at 65x65: reward converged at sample", paper="180",
+                measured="60 ± 0", profile="paper", dataset="cifar10", weights_source="imagenet", hardware="GPU",
+                seeds="0 1 2", figure="")
+    free = judge(base | claim_evidence("level", [60, 60, 60], paper=180))
+    pinned = judge(base | claim_evidence("level", [60, 60, 60], paper=180, pinned="fired at its first possible sample"))
+    assert free["verdict"] == "not reproduced" and pinned["verdict"] == "vacuous"
+    assert "first possible sample" in pinned["grounds"]
