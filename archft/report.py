@@ -641,25 +641,26 @@ def main(argv=None):
 # %% ../nbs/90_report.ipynb #483e7808
 def reproduce_runs(log: str | Path) -> tuple[pd.DataFrame, dict]:
     """The last `make reproduce` in `log`: one row per run (start, end, minutes) and the invocation's header, start,
-    end and minutes (`end` None: it did not finish)."""
+    end and minutes (`end` None: it did not finish). Runs logged after its end (a lane or `make fig4-live` run on its
+    own) are rows too, with `part` "later": not part of the invocation's minutes."""
     lines = Path(log).read_text().splitlines()
     heads = [i for i, l in enumerate(lines) if " make reproduce," in l]
     if not heads: raise ValueError(f"{log}: no `make reproduce` header line")
     first = lines[heads[-1]]
     start = pd.Timestamp(first[:19])
     header = dict(header=first[20:], start=start, end=None, minutes=None)
-    now, runs = start, {}
+    now, runs, part = start, {}, "make reproduce"
     for line in lines[heads[-1] + 1:]:
         if " make reproduce done" in line:
-            header["end"] = pd.Timestamp(line[:19]); continue
+            header["end"], part = pd.Timestamp(line[:19]), "later"; continue
         clock, _, rest = line.partition(" ")
         event, _, run = rest.partition(" ")
         if event not in ("start", "done") or not run: continue
         t = pd.Timestamp.combine(now.date(), pd.Timestamp(clock).time())
         if t < now: t += pd.Timedelta(days=1)      # the clock passed midnight
         now = t
-        runs.setdefault(run, dict(run=run, start=None, end=None))["start" if event == "start" else "end"] = t
-    df = pd.DataFrame(list(runs.values()), columns=["run", "start", "end"])
+        runs.setdefault((part, run), dict(part=part, run=run, start=None, end=None))["start" if event == "start" else "end"] = t
+    df = pd.DataFrame(list(runs.values()), columns=["part", "run", "start", "end"])
     df["minutes"] = [round((e - s).total_seconds() / 60, 1) if pd.notna(e) else None for s, e in zip(df.start, df.end)]
     if header["end"] is not None: header["minutes"] = round((header["end"] - start).total_seconds() / 60, 1)
     return df, header
@@ -673,7 +674,10 @@ def _runs_markdown(results: Path) -> list:
         took = f"{head['minutes']} min" if head["minutes"] is not None else "did not finish"
         lines += ["", f"## The run: `{log.name}`", "",
                   f"`{head['header']}`, started {head['start']:%Y-%m-%d %H:%M}: {took} in all.", "",
-                  "| run | start | minutes |", "|---|---|---|"]
-        lines += [f"| {r.run} | {r.start:%H:%M} | {r.minutes if pd.notna(r.minutes) else 'interrupted'} |"
+                  "| run | part | start | minutes |", "|---|---|---|---|"]
+        lines += [f"| {r.run} | {r.part} | {r.start:%H:%M} | {r.minutes if pd.notna(r.minutes) else 'interrupted'} |"
                   for r in runs.itertuples()]
+        if (runs.part == "later").any():
+            lines += ["", "*later*: run on their own after that invocation ended (a lane, or `make fig4-live`); the "
+                          "time of day is the log's, the date is not recorded on those lines."]
     return lines
