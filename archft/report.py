@@ -316,6 +316,8 @@ def _liveness(r) -> tuple[str, int | None]:
     are live at the row's input size ('' when all are), and the input side from which all of them are."""
     a_s = _arch_scope(str(r["claim"]))
     if r["experiment"] not in SEARCH_EXPERIMENTS or not a_s: return "", None
+    # liveness is the zero-padded start's: a 5x5 started otherwise ("5x5 init resize") changes the function on any map
+    if re.search(r"5x5 init (?!zero_pad)", str(r["claim"])): return "", None
     from archft.config import PROFILES
     from archft.space import arch_layers, live_layers
     name, over = _profile_of(r["profile"])
@@ -421,7 +423,7 @@ def judge(r: dict, lookup=None) -> dict:
                    f"no: {r['pinned']}; would: a setting in which the values can differ ({would})")
     if kind == "compare" and vals and np.array_equal(_floats(vals), _floats(base_vals)):
         return out("vacuous", f"the arms are identical on every seed ({len(vals)} of {len(vals)})" + (f"; {live}" if live else "") + reused,
-                   f"no: {live or 'the two arms are the same network'}; would: {would}")
+                   f"no: {live or 'the two arms gave the same numbers (one network, or a measure too coarse to tell them apart)'}; would: {would}")
     if sources and all(j["verdict"] == "vacuous" for _, j in sources):
         live, need = next((lv for lv in (_liveness(s) for s, _ in sources) if lv[0]), (live, need))
         return out("vacuous", f"computed from arms identical seed by seed ({'; '.join(s['claim'] for s, _ in sources)})" + reused,
