@@ -14,8 +14,8 @@ import pandas as pd
 import torch
 
 # %% auto #0
-__all__ = ['ActionStability', 'RewardConvergence', 'reward_plateau_reached', 'stopping_points', 'plot_action_heatmap',
-           'plot_reward']
+__all__ = ['ActionStability', 'RewardConvergence', 'reward_plateau_reached', 'stopping_points', 'first_possible_fire',
+           'reward_pinned', 'rise_after', 'plot_action_heatmap', 'plot_reward']
 
 # %% ../nbs/13_early_stop.ipynb #15a3503e
 def _floats(x) -> list[float]:
@@ -144,6 +144,27 @@ def stopping_points(log: pd.DataFrame, patience=30, confidence=0.9, window=30, r
                 reward_plateau_at=plateau, reward_converged_at=rc.fired_at, reward_plateau_reached_at=reached,
                 saving=ratio(es.fired_at, rc.fired_at), saving_onsets=ratio(es.fixed_since, plateau),
                 saving_paper=ratio(es.fixed_since, reached))
+
+# %% ../nbs/13_early_stop.ipynb #694a3cb9
+def first_possible_fire(first_sample: int, window: int = 30, patience: int = 30) -> int:
+    "The first sample at which `RewardConvergence(window, patience)` can fire when the samples start at `first_sample`."
+    return int(first_sample) + window - 1 + patience
+
+
+def reward_pinned(fired: list, first_sample: int, window: int = 30, patience: int = 30) -> str:
+    """Why the reward criterion's points (one per seed, None where it did not fire) are set by its settings: '' unless it
+    fired somewhere and, wherever it fired, at the first sample it can."""
+    first, got = first_possible_fire(first_sample, window, patience), [v for v in fired if v is not None]
+    if not got or any(v != first for v in got): return ""
+    return (f"the reward criterion fired at sample {first}, the first it can ({window}-sample window + {patience} of "
+            f"patience), on every seed where it fired")
+
+
+def rise_after(log: pd.DataFrame, at: int | None, window: int = 30) -> float | None:
+    "How far the reward's moving average (over `window` samples) rose from sample `at` to the end of the log."
+    if at is None or pd.isna(at): return None
+    ma = log.set_index("sample").reward.rolling(window).mean()
+    return float(ma.iloc[-1] - ma.loc[int(at)])
 
 # %% ../nbs/13_early_stop.ipynb #141b2714
 _STOP_STYLE = {"actions_fixed_at": ("tab:red", "-", "actions fixed"),

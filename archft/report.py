@@ -19,12 +19,13 @@ import pandas as pd
 from scipy import stats
 
 # %% auto #0
-__all__ = ['VERDICTS', 'UNJUDGED', 'KINDS', 'PAPER_EFFECTS', 'ACCURACY_EXPERIMENTS', 'DIFFERENCE_LEVELS', 'DERIVED', 'PAPER_DATA',
-           'BUDGET_KEYS', 'SEARCH_EXPERIMENTS', 'SENSITIVITY', 'CLAIM_COLUMNS', 'EVIDENCE_COLUMNS', 'PROFILE_ORDER',
-           'EXPECTED', 'ROLES', 'VOCABULARY', 'half_width', 'interval', 'half_unit', 'within_digits', 'verdict',
-           'difference_verdict', 'summarize', 'claim_evidence', 'detectable', 'paired_difference', 'PaperEffect',
-           'regime_differences', 'all_live_size', 'base_claim', 'row_role', 'judge', 'write_claims', 'collect_claims',
-           'report_table', 'report_counts', 'counts_markdown', 'render', 'write_report', 'main', 'reproduce_runs']
+__all__ = ['VERDICTS', 'UNJUDGED', 'KINDS', 'PAPER_EFFECTS', 'READING', 'ACCURACY_EXPERIMENTS', 'DIFFERENCE_LEVELS', 'DERIVED',
+           'PAPER_DATA', 'BUDGET_KEYS', 'SEARCH_EXPERIMENTS', 'SENSITIVITY', 'CLAIM_COLUMNS', 'EVIDENCE_COLUMNS',
+           'PROFILE_ORDER', 'EXPECTED', 'ROLES', 'VOCABULARY', 'half_width', 'interval', 'half_unit', 'within_digits',
+           'verdict', 'difference_verdict', 'summarize', 'claim_evidence', 'detectable', 'paired_difference_by',
+           'paired_difference', 'PaperEffect', 'regime_differences', 'all_live_size', 'base_claim', 'row_role', 'judge',
+           'write_claims', 'collect_claims', 'report_table', 'report_counts', 'counts_markdown', 'render',
+           'write_report', 'main', 'reproduce_runs']
 
 # %% ../nbs/90_report.ipynb #8acba618
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "vacuous", "censored", "not comparable")
@@ -150,6 +151,13 @@ def detectable(values, confidence: float = 0.95, power: float = 0.8) -> float:
     return float((stats.t.ppf(0.5 + confidence / 2, n - 1) + stats.t.ppf(power, n - 1)) * x.std(ddof=1) / math.sqrt(n))
 
 
+def paired_difference_by(wide: pd.DataFrame, arm: str, baseline: str, by: str = "iteration") -> pd.DataFrame:
+    """`paired_difference` of column `arm` against `baseline` within each value of the index level `by` (e.g. at each
+    evaluation of a curve, indexed by iteration and seed): one row per value, indexed by it."""
+    pairs = wide[[arm, baseline]].dropna().groupby(level=by)
+    return pd.DataFrame([dict(**{by: k}, **paired_difference(g[arm], g[baseline])) for k, g in pairs]).set_index(by)
+
+
 def paired_difference(values, baseline, confidence: float = 0.95, power: float = 0.8, scale: float = 100,
                       unit: str = "points") -> dict:
     """`values - baseline`, paired by seed: mean, spread, the `confidence` t-interval and `detectable`, the smallest
@@ -217,8 +225,7 @@ PAPER_EFFECTS = {  # (experiment, claim) -> what the paper states; a sensitivity
     **{("td_darts_gap", f"{t} final discretisation gap is smaller than DARTS'"): _GAP
        for t in ("TD-DARTS'", "exponential-T", "cosine-T", "learnable-T")},
 }
-PAPER_EFFECTS[("fig3", "resnet18 small, 5x5 init resize: final accuracy, ENAS > vanilla")] = \
-    PAPER_EFFECTS[("fig3", "resnet18 small: final accuracy, ENAS > vanilla")]   # the same claim under another reading of the 5x5 start
+READING = re.compile(r", 5x5 init \w+")   # a claim under another reading of the 5x5 start is the paper's same claim
 ACCURACY_EXPERIMENTS = ("fig3", "kernel_init")   # their other comparisons (our controls) are of accuracies: printed in points
 DIFFERENCE_LEVELS = {("fig3", "resnet50: largest final-accuracy gain of ENAS over vanilla")}  # levels whose values are differences
 
@@ -389,7 +396,8 @@ def judge(r: dict, lookup=None) -> dict:
                    "no: no evidence recorded" + (f"; regime differs ({'; '.join(reasons)})" if reasons else ""))
     base, tag = base_claim(str(r["claim"]))
     key, kind = (r["experiment"], base), r["kind"]
-    eff = PAPER_EFFECTS.get(key, PaperEffect(None, "points", 100) if r["experiment"] in ACCURACY_EXPERIMENTS else PaperEffect(None))
+    eff = PAPER_EFFECTS.get((r["experiment"], READING.sub("", base)),
+                            PaperEffect(None, "points", 100) if r["experiment"] in ACCURACY_EXPERIMENTS else PaperEffect(None))
     reasons = [] if _regime_free(r) else regime_differences(r)
     live, need = _liveness(r)
     would = _would(reasons, need)
