@@ -29,7 +29,7 @@ test: setup
 	  ARCHFT_CACHE=$(CURDIR)/.test-cache/archft TORCH_HOME=$(CURDIR)/.test-cache/torch \
 	  $(BIN)/nbdev_test --n_workers 2 --timing
 	ARCHFT_PROFILE=smoke ARCHFT_DOWNLOAD=0 ARCHFT_RESULTS=$(CURDIR)/.test-results \
-	  ARCHFT_CACHE=$(CURDIR)/.test-cache/archft TORCH_HOME=$(CURDIR)/.test-cache/torch $(BIN)/pytest -q tests
+	  ARCHFT_CACHE=$(CURDIR)/.test-cache/archft TORCH_HOME=$(CURDIR)/.test-cache/torch $(BIN)/pytest -q --durations=10 tests
 
 # The reproduction notebooks under $(PROFILE), executed into results/<experiment>/<profile>/, then results/REPORT.md.
 # A run is <notebook> or <notebook>.<name> (output reproduce_<notebook>-<name>.ipynb); ARGS_<run> holds its extra

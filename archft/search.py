@@ -154,7 +154,7 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
     sample, log, running = 0, [], None                     # running: smoothed training loss, on the device
     state = load_checkpoint(checkpoint, key=key)
     if state is not None and load_trained_state(supernet, state["supernet"], frozen, checkpoint):
-        opt.load_state_dict(state["optimizer"])
+        if state["optimizer"] is not None: opt.load_state_dict(state["optimizer"])   # none once the search ended
         learner.load_state_dict(state["learner"]); gen.set_state(state["generator"])
         stability.load_state_dict(state["stability"]); convergence.load_state_dict(state["convergence"])
         sample, log = state["sample"], state["log"]
@@ -166,7 +166,9 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
         nonlocal saved
         if checkpoint is not None and saved != sample:    # a finished run reloaded from its checkpoint writes nothing
             saved = sample
-            save_checkpoint(dict(supernet=trained_state(supernet, frozen), optimizer=opt.state_dict(),
+            # an ended search is never resumed: its file keeps no momentum (half a supernet's size)
+            ended = sample >= config.n_samples or (config.stop_early and stability.fired_at is not None)
+            save_checkpoint(dict(supernet=trained_state(supernet, frozen), optimizer=None if ended else opt.state_dict(),
                                  learner=learner.state_dict(), generator=gen.get_state(),
                                  stability=stability.state_dict(), convergence=convergence.state_dict(),
                                  sample=sample, log=log, running_loss=as_float(running)), checkpoint, key=key)

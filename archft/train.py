@@ -263,7 +263,8 @@ def fit(model: nn.Module, train_loader: TensorLoader, iters: int, lr: float, *, 
     state = load_checkpoint(checkpoint, key=key)
     start, log, running = 0, [], None              # running: smoothed training loss, on the device
     if state is not None and load_trained_state(model, state["model"], frozen, checkpoint):
-        opt.load_state_dict(state["optimizer"]); sched.load_state_dict(state["scheduler"])
+        if state["optimizer"] is not None:     # a finished run's checkpoint keeps none: it is never resumed
+            opt.load_state_dict(state["optimizer"]); sched.load_state_dict(state["scheduler"])
         start, log = state["iteration"], state["log"]
         running = as_running(state["running_loss"], next(model.parameters()).device)
 
@@ -274,9 +275,11 @@ def fit(model: nn.Module, train_loader: TensorLoader, iters: int, lr: float, *, 
 
     def save(it):
         if checkpoint is not None:
-            save_checkpoint(dict(model=trained_state(model, frozen), optimizer=opt.state_dict(),
-                                 scheduler=sched.state_dict(), iteration=it, log=log, running_loss=as_float(running)),
-                            checkpoint, key=key)
+            # at the end only the weights and the log: the momentum would double the file for nothing to resume
+            done = it == iters
+            save_checkpoint(dict(model=trained_state(model, frozen), optimizer=None if done else opt.state_dict(),
+                                 scheduler=None if done else sched.state_dict(), iteration=it, log=log,
+                                 running_loss=as_float(running)), checkpoint, key=key)
 
     forward = fast.compiled(lambda x, y: F.cross_entropy(model(x), y))   # fixed shapes: compiled once
     if start == 0 and eval_every: record(0, float("nan"))
