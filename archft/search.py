@@ -162,13 +162,16 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
 
     saved = sample                                          # the sample the checkpoint on disk holds
 
+    def ended():
+        "The budget is spent or the stop fired: the search is over, and never resumed."
+        return sample >= config.n_samples or (config.stop_early and stability.fired_at is not None)
+
     def save():
         nonlocal saved
         if checkpoint is not None and saved != sample:    # a finished run reloaded from its checkpoint writes nothing
             saved = sample
-            # an ended search is never resumed: its file keeps no momentum (half a supernet's size)
-            ended = sample >= config.n_samples or (config.stop_early and stability.fired_at is not None)
-            save_checkpoint(dict(supernet=trained_state(supernet, frozen), optimizer=None if ended else opt.state_dict(),
+            # an ended search's file keeps no momentum (half a supernet's size)
+            save_checkpoint(dict(supernet=trained_state(supernet, frozen), optimizer=None if ended() else opt.state_dict(),
                                  learner=learner.state_dict(), generator=gen.get_state(),
                                  stability=stability.state_dict(), convergence=convergence.state_dict(),
                                  sample=sample, log=log, running_loss=as_float(running)), checkpoint, key=key)
@@ -191,7 +194,7 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
             running = smooth(running, loss, 0.95, 0.05)     # no .item(): the device runs ahead of the host
 
     if sample == 0: train_supernet(config.warmup_iters)    # warm-up: the head learns before the controller does
-    while sample < end and not (config.stop_early and stability.fired_at is not None):
+    while sample < end and not ended():
         train_supernet(config.steps_per_sample)             # supernet phase
         for _ in range(config.controller_steps):            # controller phase: the shared weights fixed
             sample += 1

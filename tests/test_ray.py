@@ -11,6 +11,7 @@ import ray
 import torch
 
 from archft.config import get_profile
+from archft.train import _pid_alive
 from archft.units import UnitError, run_unit, run_units, scope_units, search_unit
 
 TINY = dict(search_iters=4, finetune_iters=4, eval_every=2, n_per_class=8, max_test_images=50)
@@ -115,11 +116,5 @@ def test_bad_unit_fails_the_run_with_its_error(tmp_path, cluster):
     # cancelled: the worker that had started it (if any had) is killed, not left running beside the next run
     workers = [a["pid"] for a in slow.attempts()]
     deadline = time.time() + 120                           # Ray kills the worker asynchronously
-    while any(_alive(pid) for pid in workers) and time.time() < deadline: time.sleep(0.5)
-    assert not any(_alive(pid) for pid in workers), f"the slow unit still runs in worker {workers}"
-
-
-def _alive(pid: int) -> bool:
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    return True
+    while any(_pid_alive(pid) for pid in workers) and time.time() < deadline: time.sleep(0.5)
+    assert not any(_pid_alive(pid) for pid in workers), f"the slow unit still runs in worker {workers}"

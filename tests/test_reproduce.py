@@ -85,3 +85,13 @@ def test_paper_profile_at_tiny_size(name, tmp_path):
 def test_unknown_override_names_the_valid_settings(tmp_path):
     run = run_notebook("table2", tmp_path / "results", tmp_path, profile="smoke", overrides='{"finetune_iter": 4}')
     assert run.returncode != 0 and "finetune_iter" in run.stderr and "finetune_iters" in run.stderr
+
+
+def test_gap_study_caps_its_images_and_reruns_with_another_setting(tmp_path):
+    "The held-out images follow the profile's `max_test_images`; a changed setting finds its own checkpoints."
+    out, args = tmp_path / "results", dict(profile="smoke", schedules='["darts"]')
+    first = run_notebook("td_darts_gap", out, tmp_path, overrides='{"darts_gap_seeds": [0]}', **args)
+    assert first.returncode == 0, first.stderr[-3000:]
+    capped = run_notebook("td_darts_gap", out, tmp_path, overrides='{"darts_gap_seeds": [0], "max_test_images": 50}', **args)  # same cache
+    assert capped.returncode == 0, capped.stderr[-3000:]
+    assert "gap on 50 held-out images" in (tmp_path / "td_darts_gap.ipynb").read_text()
