@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -22,12 +23,13 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .config import digest
+from .evidence import computed_by
 from .data import TensorLoader
 
 # %% auto #0
-__all__ = ['AMP_MODES', 'FastPath', 'smooth', 'as_float', 'as_running', 'evaluate', 'StaleCacheError', 'save_checkpoint',
-           'remove_orphans', 'key_diff', 'load_checkpoint', 'frozen_keys', 'state_digest', 'trained_state',
-           'load_trained_state', 'make_sgd', 'fit']
+__all__ = ['AMP_MODES', 'FastPath', 'smooth', 'as_float', 'as_running', 'evaluate', 'process_computed_by',
+           'checkpoint_computed_by', 'StaleCacheError', 'save_checkpoint', 'remove_orphans', 'key_diff',
+           'load_checkpoint', 'frozen_keys', 'state_digest', 'trained_state', 'load_trained_state', 'make_sgd', 'fit']
 
 # %% ../nbs/02_train.ipynb #f4a0c1d3
 AMP_MODES = ("auto", "bf16", "off")
@@ -113,18 +115,71 @@ def evaluate(model: nn.Module, loader, max_batches: int | None = None, fast: Fas
     return (0 if correct is None else correct.item()) / max(total, 1)
 
 
+# %% ../nbs/02_train.ipynb #cb0c0a02
+_COMPUTED: dict = {}   # checkpoint path -> the `computed_by` it holds, for each checkpoint this process loaded or saved
+_PROCESS: dict = {}    # modules -> this process's `computed_by` of them, taken once: the code it runs
+_FRESH = object()      # a checkpoint this process did not load before writing it
+_SCHEDULERS = ("archft.units",)   # on the stack of a computation they start, but not part of its code
+
+
+def _path_id(path) -> str: return str(Path(path).expanduser().absolute())
+
+
+def _caller_modules() -> tuple:
+    "The archft modules on the calling stack, but those that only schedule computations (`_SCHEDULERS`)."
+    f, found = sys._getframe(1), set()
+    while f is not None:
+        name = f.f_globals.get("__name__") or ""
+        if name.split(".")[0] == "archft" and name not in _SCHEDULERS: found.add(name)
+        f = f.f_back
+    return tuple(sorted(found))
+
+
+def _with_resume(now: dict, earlier) -> dict:
+    """What a checkpoint records: `now`, the code writing it; when the run was resumed from a checkpoint of other code
+    (or of unknown code, None), that earlier code too, oldest first, under `resumed_from`."""
+    if earlier is _FRESH: return dict(now)
+    before = [None] if earlier is None else list(earlier.get("resumed_from", []))
+    code = None if earlier is None else {k: v for k, v in earlier.items() if k != "resumed_from"}
+    if code is not None and code != now and (not before or before[-1] != code): before.append(code)
+    return {**now, "resumed_from": before} if before else dict(now)
+
+
+def process_computed_by(*modules: str) -> dict:
+    "`archft.evidence.computed_by(*modules)` of this process, taken at its first use (the code the process runs)."
+    k = tuple(sorted(set(modules)))
+    if k not in _PROCESS: _PROCESS[k] = computed_by(*k)
+    return dict(_PROCESS[k])
+
+
+def checkpoint_computed_by(path) -> dict | None:
+    """The `computed_by` stored in the checkpoint at `path` (known without reading it when this process loaded or
+    wrote it): the code that computed it; None for a checkpoint written before it was recorded."""
+    k = _path_id(path)
+    if k not in _COMPUTED:
+        if not Path(path).exists(): raise FileNotFoundError(f"no checkpoint at {path}")
+        state = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+        _COMPUTED[k] = state.get("computed_by") if isinstance(state, dict) else None
+    return json.loads(json.dumps(_COMPUTED[k]))   # a copy
+
+
 # %% ../nbs/02_train.ipynb #1de978e8
 class StaleCacheError(ValueError):
     "A checkpoint or cached artifact was made with other settings than the ones asked for."
 
 
-def save_checkpoint(state: dict, path: str | os.PathLike, key: dict | None = None) -> Path:
-    "`torch.save` `state` (and its cache `key`, if given) to `path` atomically."
+def save_checkpoint(state: dict, path: str | os.PathLike, key: dict | None = None, computed: dict | None = None) -> Path:
+    """`torch.save` `state` (and its cache `key`, if given) to `path` atomically, with `computed_by`: `computed`, else
+    this process's code (`process_computed_by` of the calling archft modules), noting earlier code a resume started on."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    now = computed or process_computed_by("archft.train", *_caller_modules())
+    stored = _with_resume(now, _COMPUTED.get(_path_id(path), _FRESH))
+    state = {**state, "computed_by": stored}
     if key is not None: state = {**state, "key": key}
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # per process: two writers never share a file
     torch.save(state, tmp)
     tmp.replace(path)
+    _COMPUTED[_path_id(path)] = stored
     return path
 
 
@@ -168,6 +223,7 @@ def load_checkpoint(path: str | os.PathLike | None, map_location="cpu", key: dic
     With a `key`, a checkpoint saved under another key (or none) is stale: `None` and a warning naming the path and the
     differing fields (so the caller starts afresh and overwrites it), or `StaleCacheError` when `strict`."""
     if path is not None: remove_orphans(path)   # a resume: what a killed write left behind goes
+    if path is not None: _COMPUTED.pop(_path_id(path), None)   # known again below, once this file is taken
     if path is None or not Path(path).exists(): return None
     state = torch.load(path, map_location=map_location, weights_only=False)
     if key is not None:
@@ -178,6 +234,7 @@ def load_checkpoint(path: str | os.PathLike | None, map_location="cpu", key: dic
             if strict: raise StaleCacheError(msg)
             warnings.warn(msg + "; ignoring it", stacklevel=2)
             return None
+    _COMPUTED[_path_id(path)] = state.get("computed_by") if isinstance(state, dict) else None
     return state
 
 
@@ -220,6 +277,7 @@ def load_trained_state(model: nn.Module, state: dict, frozen: list, path=None) -
     sd = model.state_dict()
     if state["frozen_digest"] != state_digest({k: sd[k] for k in frozen}):
         warnings.warn(f"stale checkpoint {path}: its frozen layers are not this model's; ignoring it", stacklevel=3)
+        if path is not None: _COMPUTED.pop(_path_id(path), None)   # not taken: the run that writes over it is fresh
         return False
     missing, unexpected = model.load_state_dict(state["changing"], strict=False)
     # frozen entries may be absent (BatchNorm fills in a missing `num_batches_tracked` without reporting it)

@@ -24,12 +24,12 @@ from .data import first_available, load_dataset
 from .pipeline import prepare, run_finetune, run_search
 from .search import SearchResult
 from .space import arch_layers, check_actions
-from .train import key_diff
+from .train import checkpoint_computed_by, key_diff
 
 # %% auto #0
 __all__ = ['KINDS', 'RUNNERS', 'UnitError', 'Unit', 'storage_dir', 'search_unit', 'finetune_unit', 'scope_units',
-           'darts_search_unit', 'darts_eval_unit', 'unit_reads', 'stale_reason', 'stored_result', 'run_unit',
-           'search_result', 'curve', 'darts_search_result', 'worker_env', 'run_units']
+           'darts_search_unit', 'darts_eval_unit', 'pipeline_computed_by', 'unit_reads', 'stale_reason',
+           'stored_result', 'run_unit', 'search_result', 'curve', 'darts_search_result', 'worker_env', 'run_units']
 
 # %% ../nbs/17_units.ipynb #u0000004
 KINDS = ("search", "finetune", "darts_search", "darts_eval")
@@ -94,9 +94,9 @@ class Unit:
     def folder(self, storage=None) -> Path: return storage_dir(storage) / self.kind / self.key()
 
     def result(self, storage=None) -> dict | None:
-        "The stored result, or None if the unit has not finished."
+        "The stored result, or None if the unit has not finished (`computed_by` None: stored before it was recorded)."
         path = self.folder(storage) / "result.json"
-        return json.loads(path.read_text()) if path.exists() else None
+        return {"computed_by": None, **json.loads(path.read_text())} if path.exists() else None
 
     def attempts(self, storage=None) -> list:
         "The processes that started this unit (pid, host, time), oldest first."
@@ -151,6 +151,15 @@ def darts_eval_unit(search: Unit, pick: str = "best", **config) -> Unit:
     return Unit("darts_eval", search.profile, search.seed, dataset=search.dataset, config=dict(config), pick=pick,
                 device=search.device, after=search)
 
+# %% ../nbs/17_units.ipynb #u0000007c
+def pipeline_computed_by(exp, scope: str, tag: str) -> dict | None:
+    """The `computed_by` stored in the pipeline checkpoint of `exp`'s `scope` whose key digests to `tag` (named
+    `<name>-<tag>.pt`, see `Experiment.artifact`): a search's `extra['search_tag']`, a fine-tuning curve's `record`."""
+    found = sorted(exp.run_dir(scope).glob(f"*-{tag}.pt"))
+    if len(found) != 1:
+        raise FileNotFoundError(f"{len(found)} checkpoints named *-{tag}.pt in {exp.run_dir(scope)}; expected one")
+    return checkpoint_computed_by(found[0])
+
 # %% ../nbs/17_units.ipynb #u0000008
 def _records(df: pd.DataFrame) -> list: return df.to_dict(orient="records")
 
@@ -168,7 +177,8 @@ def _run_search(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: di
     exp = _experiment(u, p, progress, memo)
     r, _ = run_search(exp, u.scope, progress, **u.config)
     return dict(actions=r.actions, layers=r.layer_names, scope=r.scope, rule=r.rule, stops=r.stops, config=r.config,
-                weights_source=r.weights_source, extra=r.extra, log=_records(r.log))
+                weights_source=r.weights_source, extra=r.extra, log=_records(r.log),
+                computed_by=pipeline_computed_by(exp, u.scope, r.extra["search_tag"]))
 
 
 def _run_finetune(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: dict) -> dict:
@@ -184,7 +194,8 @@ def _run_finetune(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: 
     else:
         curve = run_finetune(exp, u.scope, arm="vanilla", progress=progress)
     return dict(curve=_records(curve), weights_source=exp.weights_source,
-                provenance=exp.provenance(scope=u.scope, arm=u.arm))
+                provenance=exp.provenance(scope=u.scope, arm=u.arm),
+                computed_by=pipeline_computed_by(exp, u.scope, curve["record"].iloc[0]))
 
 
 def _darts_search_config(u: Unit, p: Profile):
@@ -207,7 +218,8 @@ def _run_darts_search(u: Unit, p: Profile, folder: Path, dep, progress: bool, me
     prov = provenance(p.name, cfg.dataset, "none (trained from scratch)", u.seed, u.device)
     r = darts_search.run_search(cfg, device=u.device, checkpoint=folder / "checkpoint.pt", progress=progress)
     genotypes = darts_search.save_search(r, folder, "search", **prov)
-    return dict(config=asdict(r.config), log=_records(r.log), genotypes=genotypes, provenance=prov)
+    return dict(config=asdict(r.config), log=_records(r.log), genotypes=genotypes, provenance=prov,
+                computed_by=checkpoint_computed_by(folder / "checkpoint.pt"))
 
 
 def _run_darts_eval(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: dict) -> dict:
@@ -218,7 +230,8 @@ def _run_darts_eval(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo
                 params_profile=darts_eval.count_params_millions(net),
                 params_paper_size=darts_eval.count_params_millions(darts_eval.EvalNetwork(g, 36, net.classifier.out_features, 20)),
                 train_seconds=float(log["seconds"].sum()), genotype=genotype_to_dict(g),
-                provenance=provenance(p.name, cfg.dataset, "none (trained from scratch)", u.seed, u.device))
+                provenance=provenance(p.name, cfg.dataset, "none (trained from scratch)", u.seed, u.device),
+                computed_by=checkpoint_computed_by(folder / "checkpoint.pt"))
 
 
 RUNNERS = dict(search=_run_search, finetune=_run_finetune, darts_search=_run_darts_search, darts_eval=_run_darts_eval)
