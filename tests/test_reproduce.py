@@ -26,8 +26,11 @@ def test_table1_through_papermill(tmp_path):
     assert live["resnet18", "small"] == (0, 4) and live["resnet18", "medium"] == (1, 8) and live["resnet50", "full"] == (8, 16)
     got = {(r.arch, r.scope): r.n_subnets for r in table.itertuples()}
     assert got == PAPER_TABLE1
-    claims = pd.read_csv(out / "table1" / "smoke" / "claims.csv")
-    assert (claims.profile == "smoke").all() and len(claims) == 8
+    evidence = pd.read_csv(out / "table1" / "smoke" / "evidence_architecture.csv")
+    assert sorted(evidence.claim_id) == sorted(f"table1.{a}.{s}" for a, s in PAPER_TABLE1)
+    assert {(r.claim_id, r.value) for r in evidence.itertuples()} == {(f"table1.{a}.{s}", n) for (a, s), n in PAPER_TABLE1.items()}
+    record = json.loads((out / evidence.run.iloc[0]).read_text())
+    assert record["profile"] == "smoke" and record["computed_by"][0]["code_digest"].keys() == {"archft.space"}
 
 
 def test_report_command_line(tmp_path):
@@ -76,10 +79,12 @@ def test_paper_profile_at_tiny_size(name, tmp_path):
     out = tmp_path / "results"
     run = run_notebook(name, out, tmp_path, profile="paper", overrides=json.dumps(TINY_PAPER))
     assert run.returncode == 0, run.stderr[-3000:]
-    claims = [pd.read_csv(f) for f in out.glob("*/paper/claims*.csv")]
-    assert claims, f"reproduce_{name} wrote no claims under the paper profile"
+    claims = [pd.read_csv(f) for f in out.glob("*/paper/claims*.csv")]      # the notebooks not yet on evidence
+    records = [json.loads(f.read_text()) for f in out.glob("*/paper/run_*.json") if list(f.parent.glob("evidence*.csv"))]
+    assert claims or records, f"reproduce_{name} wrote no claims and no evidence under the paper profile"
     for c in claims:
         assert c.profile.str.startswith("paper").all()
+    assert all(r["profile"] == "paper" for r in records)
 
 
 def test_unknown_override_names_the_valid_settings(tmp_path):
