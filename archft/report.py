@@ -18,7 +18,7 @@ from .stats import detectable, paired_difference, paired_difference_by, summariz
 
 # %% auto #0
 __all__ = ['RANK', 'FINDING', 'collect', 'measured', 'verdicts', 'printed', 'claim_rows', 'provenance', 'forward_macs',
-           'paper_cost', 'would_test', 'findings', 'render', 'reproduce_runs', 'write_report', 'main']
+           'paper_cost', 'would_test', 'findings', 'render', 'reproduce_runs', 'write_report', 'read_verdicts', 'main']
 
 # %% ../nbs/94_report.ipynb #4095d92f
 def collect(results) -> tuple[pd.DataFrame, dict]:
@@ -160,7 +160,7 @@ def would_test(rows: pd.DataFrame) -> pd.DataFrame:
 
 # %% ../nbs/94_report.ipynb #e365fd6a
 FINDING = {  # testability code -> the sentence's opening (plain words)
-    "T": "Tested here", "L": "Vacuous at the study's input size: no mutable layer of the scope is live, so ENAS is the vanilla network",
+    "T": "Testable here", "L": "Vacuous at the study's input size: no mutable layer of the scope is live, so ENAS is the vanilla network",
     "V": "Vacuous: the two arms gave the same numbers on every seed", "C": "Censored: the event did not happen within the budget",
     "B": "Set by the budget or the criterion, not by the method", "D": "Not testable here: the data cannot stand for the claim's",
     "S": "Only the sign is tested (the regime is smaller than the paper's)",
@@ -178,7 +178,10 @@ def findings(v: pd.DataFrame, limit: int = 8) -> list[str]:
         g = rows[rows.testable == code]
         if g.empty or len(out) >= limit: continue
         first = g.iloc[0]
-        said = " Verdicts: " + ", ".join(f"{n} {w}" for w, n in g.verdict.value_counts().items()) + "."
+        n = g.verdict.value_counts()
+        said = " Verdicts: " + ", ".join(f"{k} {w}" for w, k in n.items()) + "." + (
+            f" The {n['code unknown']} marked code unknown come from results made before evidence recorded the code that "
+            "computed them: shown, not judged, until their experiments are rerun." if "code unknown" in n else "")
         out.append(f"{lead}: {', '.join(f'`{i}`' for i in g.claim_id)} ({first.claim_id}: {first.measured}; {first.why}).{said}")
     return out[:limit]
 
@@ -261,6 +264,12 @@ def write_report(results="results") -> Path:
     path = results / "REPORT.md"
     path.write_text(render(v, records, _runs_markdown(results)))
     return path
+
+
+def read_verdicts(results="results") -> pd.DataFrame:
+    "`results/verdicts.csv` as `verdicts` returns it (what the front page reads)."
+    v = pd.read_csv(Path(results) / "verdicts.csv", dtype=str, keep_default_na=False)
+    return v.astype({"seeds": int}).assign(image_size=pd.to_numeric(v.image_size).astype("Int64"))
 
 
 def main(argv=None):
