@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,8 @@ from .stats import detectable, paired_difference, paired_difference_by, summariz
 
 # %% auto #0
 __all__ = ['RANK', 'FINDING', 'collect', 'measured', 'verdicts', 'printed', 'claim_rows', 'provenance', 'forward_macs',
-           'paper_cost', 'would_test', 'findings', 'render', 'reproduce_runs', 'write_report', 'read_verdicts', 'main']
+           'paper_cost', 'darts_cost', 'would_test', 'findings', 'render', 'reproduce_runs', 'write_report',
+           'read_verdicts', 'main']
 
 # %% ../nbs/94_report.ipynb #4095d92f
 def collect(results) -> tuple[pd.DataFrame, dict]:
@@ -125,9 +127,14 @@ def forward_macs(model, image_size: int) -> int:
     return int(sum(total))
 
 # %% ../nbs/94_report.ipynb #be4b7f2f
+@lru_cache(maxsize=None)
+def _resnet_macs(arch: str, image_size: int) -> int:
+    from torchvision.models import get_model
+    return forward_macs(get_model(arch, weights=None, num_classes=10), image_size)
+
+
 def paper_cost(c: Claim) -> dict:
     "The paper-profile training a claim's experiment needs: steps, images and forward multiply-adds (ResNet experiments)."
-    from torchvision.models import get_model
     from archft.judge import _paper_settings
     p = _paper_settings()
     seeds = len(p["seeds"])
@@ -136,17 +143,38 @@ def paper_cost(c: Claim) -> dict:
         per_seed = p["search_iters"] + (2 * p["finetune_iters"] if c.experiment != "fig4" else 0)
         scopes = 1 if c.experiment != "fig3" or c.scope else len(p["scopes"])
         steps = seeds * scopes * per_seed
-        macs = forward_macs(get_model(arch, weights=None, num_classes=10), p["image_size"])
+        macs = _resnet_macs(arch, p["image_size"])
         return dict(steps=steps, images=steps * p["batch_size"], macs=steps * p["batch_size"] * macs,
                     per_image=macs, network=f"{arch} at {p['image_size']} px")
     if c.experiment.startswith("td_darts"):
-        return dict(steps=None, images=None, macs=None, per_image=None,
-                    network=f"search {p['darts_epochs']} epochs, then train {p['eval_epochs']} epochs (20 cells x 36 channels)")
+        return darts_cost(c.experiment)
     return dict(steps=None, images=None, macs=None, per_image=None, network="")
 
 
+@lru_cache(maxsize=None)
+def darts_cost(experiment: str) -> dict:
+    """A TD-DARTS experiment under the paper's settings `p`: the search's weight steps (half the training images per
+    epoch; each has an architecture step beside it, not counted) and, but for the gap study, the evaluation network's
+    training steps; for each schedule compared (TD-DARTS and DARTS; the gap study: its seeds too)."""
+    from archft.darts.eval import EvalNetwork
+    from archft.darts.genotype import DARTS_V2
+    from archft.darts.model import SearchNetwork
+    from archft.judge import _paper_settings
+    p = _paper_settings()
+    classes = 100 if experiment.endswith("100") else 10
+    runs = 2 * (len(p["darts_gap_seeds"]) if experiment == "td_darts_gap" else 1)
+    search = p["darts_epochs"] * (50_000 // 2 // p["darts_batch_size"])
+    train = 0 if experiment == "td_darts_gap" else p["eval_epochs"] * (50_000 // p["eval_batch"])
+    s_macs = forward_macs(SearchNetwork(p["darts_channels"], classes, p["darts_layers"]), p["image_size"])
+    e_macs = forward_macs(EvalNetwork(DARTS_V2, p["eval_channels"], classes, p["eval_layers"]), p["image_size"]) if train else 0
+    return dict(steps=runs * (search + train), images=runs * (search * p["darts_batch_size"] + train * p["eval_batch"]),
+                macs=runs * (search * p["darts_batch_size"] * s_macs + train * p["eval_batch"] * e_macs),
+                per_image=s_macs, network=f"{runs} runs: search {p['darts_layers']} cells x {p['darts_channels']} "
+                f"({s_macs:,} per image), " + (f"train {p['eval_layers']} x {p['eval_channels']} DARTS_V2 ({e_macs:,})" if train else "no training"))
+
+
 def would_test(rows: pd.DataFrame) -> pd.DataFrame:
-    "For each claim its best regime cannot test: why, the command that would, and what it needs."
+    "The claims their best regime cannot test (with their testability codes), grouped by the command that would and what it needs."
     out = []
     for r in rows[~rows.testable.isin(["T", "-"])].itertuples():
         c = CLAIMS[r.claim_id]
@@ -154,9 +182,11 @@ def would_test(rows: pd.DataFrame) -> pd.DataFrame:
         cmd = f"papermill nbs/reproduce_{c.experiment}.ipynb out.ipynb -p profile paper --cwd nbs (GPU{data})" if c.experiment else ""
         cost = paper_cost(c)
         n = lambda x: "" if x is None else f"{x:,}"
-        out.append(dict(claim_id=r.claim_id, testable=r.testable, command=cmd, steps=n(cost["steps"]),
-                        forward_macs=n(cost["macs"]), per_image=n(cost["per_image"]), network=cost["network"]))
-    return pd.DataFrame(out)
+        out.append(dict(claims=f"{r.claim_id} ({r.testable})", command=cmd, steps=n(cost["steps"]),
+                        forward_macs=n(cost["macs"]), network=cost["network"]))
+    cols = ["command", "steps", "forward_macs", "network"]
+    if not out: return pd.DataFrame(columns=["claims"] + cols)
+    return pd.DataFrame(out).groupby(cols, sort=False).claims.agg(", ".join).reset_index()[["claims"] + cols]
 
 # %% ../nbs/94_report.ipynb #e365fd6a
 FINDING = {  # testability code -> the sentence's opening (plain words)
