@@ -53,6 +53,7 @@ class Claim:
     by_construction: str = ""
     source: str = ""
     source_value: object = None
+    reads: str = ""               # the claim id whose evidence rows (arms) it reads in each regime
     note: str = ""
 
     def __post_init__(self):
@@ -116,25 +117,26 @@ PAPER_CLAIMS = [
           experiment="fig4", arms=("actions_fixed", "reward_converged"), unit="samples", source_net=True,
           budget=FIG4_BUDGET, controller=True, arch="resnet18", scope="medium"),
     Claim("fig4.resnet18.actions_fixed_at", "claim", "level", 140, "the actions of the controller are fixed from 140 subnet "
-          "sampling times", _FIG4A, experiment="fig4", unit="samples", source_net=True, budget=FIG4_BUDGET,
-          controller=True, arch="resnet18", scope="medium"),
+          "sampling times", _FIG4A, experiment="fig4", arms=("actions_fixed",), unit="samples", source_net=True,
+          budget=FIG4_BUDGET, controller=True, arch="resnet18", scope="medium", reads="fig4.resnet18.order"),
     Claim("fig4.resnet18.reward_converged_at", "claim", "level", 180, "However, the total reward converges at 180 subnet "
-          "sampling times.", _FIG4A, experiment="fig4", unit="samples", source_net=True, budget=FIG4_BUDGET,
-          controller=True, arch="resnet18", scope="medium"),
+          "sampling times.", _FIG4A, experiment="fig4", arms=("reward_converged",), unit="samples", source_net=True,
+          budget=FIG4_BUDGET, controller=True, arch="resnet18", scope="medium", reads="fig4.resnet18.order"),
     Claim("fig4.resnet18.astar", "claim", "count", [1, 1, 1, 0, 0, 0, 0, 1], "the subnet is determined with  $s^* \\mapsto "
           "A^* \\equiv \\{1, 1, 1, 0, 0, 0, 0, 1\\}$", _FIG4A, experiment="fig4", source_net=True, budget=FIG4_BUDGET,
           controller=True, arch="resnet18", scope="medium"),
     Claim("fig4.resnet18.early_stop_order", "claim", "order", "early stop (140 + patience) < 180 samples",
           "Thus, it is justifiable that the controller stops searching and decides the final architecture when the "
           "action set **A** is stable.", "§4.4", experiment="early_stopping", arms=("early_stop", "reward_converged"),
-          unit="samples", source_net=True, budget=FIG4_BUDGET, controller=True, arch="resnet18", scope="medium"),
+          unit="samples", source_net=True, budget=FIG4_BUDGET, controller=True, arch="resnet18", scope="medium",
+          reads="fig4.resnet18.order"),
     Claim("fig4.resnet18.saving", "claim", "ratio", 0.223, "As a result, the *early-stopping* method can reduce search costs "
           "by up to 22.3%.", "§4.4 and the abstract (\"22.3% searching costs\"): (180 - 140) / 180",
           experiment="early_stopping", unit="%", scale=100, source_net=True, budget=FIG4_BUDGET, controller=True,
           arch="resnet18", scope="medium", derived_from=("fig4.resnet18.order",)),
-    Claim("fig4.resnet18.early_stop_no_loss", "claim", "difference", "no loss (implied)", "the controller stops searching "
+    Claim("fig4.resnet18.early_stop_stage2", "claim", "difference", "no loss (implied)", "the controller stops searching "
           "and decides the final architecture when the action set **A** is stable", "§4.4 (implied: the early-stopped "
-          "A* is as good as the whole budget's)", experiment="early_stopping", arms=("early_stopped", "whole_budget"),
+          "A* is as good as the whole budget's)", experiment="early_stopping", arms=("early", "end"),
           direction="equal", budget=FIG3_BUDGET, controller=True, arch="resnet18", scope="medium",
           derived_from=("fig4.resnet18.early_stop_order",), **_ACC),
     *[_scope_gain("resnet50", s, _R50_EACH, "§4.5, Fig. 3b") for s in ("small", "medium", "large", "full")],
@@ -151,8 +153,8 @@ PAPER_CLAIMS = [
           "training iterations.", "§4.5, Fig. 4b", experiment="fig4", arms=("actions_fixed", "reward_converged"),
           unit="samples", source_net=True, budget=FIG4_BUDGET, controller=True, arch="resnet50", scope="medium"),
     Claim("fig4.resnet50.actions_fixed_at", "claim", "level", 120, "The optimal subnet  $s^*$  is obtained at 120 subnet "
-          "sampling times", "§4.5, Fig. 4b", experiment="fig4", unit="samples", source_net=True, budget=FIG4_BUDGET,
-          controller=True, arch="resnet50", scope="medium"),
+          "sampling times", "§4.5, Fig. 4b", experiment="fig4", arms=("actions_fixed",), unit="samples", source_net=True,
+          budget=FIG4_BUDGET, controller=True, arch="resnet50", scope="medium", reads="fig4.resnet50.order"),
 ]
 
 # %% ../nbs/92_claims.ipynb #2b1f8237
@@ -260,6 +262,16 @@ OURS = [
           "the zero_pad reading is the vanilla network (bit-identical curves)"),
     _ours("setup.td_darts_gap.entropy", "setup", "level", "ln 8 = 2.079", "td_darts_gap",
           "mixing-weight entropy of each arm at the chosen epoch (uniform = ln 8)"),
+    *[_ours(f"setup.td_darts_gap.{k}", "setup", "level", "", "td_darts_gap", note) for k, note in (
+        ("entropy_t1_normal", "each arm's normal-cell mixing-weight entropy at T = 1"),
+        ("discrete_accuracy", "each arm's discrete-cell accuracy on the held-out images"),
+        ("mixture_accuracy", "each arm's mixture accuracy on the held-out images"))],
+    *[_ours(f"setup.fig3a.small.{k}", "setup", kind, "", "fig3", note) for k, kind, note in (
+        ("a_star", "count", "the architecture each seed's search found"),
+        ("a_star_agreement", "count", "whether the seeds' searches agree on A*"),
+        ("pgreedy_min", "level", "the weakest layer's probability of its greedy action at the end of the search"),
+        ("reward_margin", "level", "A*'s reward margin over random subnets on held-out batches"))],
+    _ours("setup.fig4.resnet18.a_star", "setup", "count", "", "early_stopping", "the architecture of the whole budget per seed"),
     *[_ours(f"setup.table2.{k}", "setup", "count", v, "table2", f"Table 2: {name}")
       for k, name, v in (("controller_lr", "RL controller learning rate", "3.5e-4"),
                          ("controller_optimizer", "RL controller optimizer", "Adam"),

@@ -30,7 +30,7 @@ TESTABLE = {  # code: what it says about the regime (the report's legend)
     "T": "testable here", "S": "the sign only: a difference or order measured in a regime unlike the paper's (budget, "
     "source network, controller, input size); the paper's size is not tested",
     "R": "regime differs: a level or found value measured under another budget, source network or input size",
-    "D": "data cannot stand for the claim's", "L": "no live mutable layer at this input size: ENAS is vanilla",
+    "D": "data cannot stand for the claim's", "X": "not testable here: the run record says why", "L": "no live mutable layer at this input size: ENAS is vanilla",
     "V": "identical arms", "C": "censored: the order is not decided within the budget", "B": "set by the budget or the criterion",
     "U": "unequal budgets across arms", "1": "one seed", "N": "not run", "-": "a setting, not a claim"}
 

@@ -41,6 +41,8 @@ LEGACY_FILES = {  # old claims file under results/ -> (regime, role of the run, 
 # %% ../nbs/95_legacy.ipynb #d84caeb8
 _SMALL, _MED = "resnet18 small", "resnet18 medium"
 LEGACY = {  # (experiment, old sentence) -> [(claim id, arm of `values`, arm of `baseline` or None, record fields)]
+    # Fig. 4's two events and the early stop are arms of one claim id, fig4.resnet18.order, in each regime (the levels at
+    # 140 and 180 and the early stop's order read them there: `Claim.reads`)
     **{("table1", f"subnets {a} {s}"): [(f"table1.{a}.{s}", "value", None, {})]
        for a in ("resnet18", "resnet50") for s in ("small", "medium", "large", "full")},
     ("temperature", "linear schedule: step per epoch (T_init - T_end) / (E - 1)"): [("slides.schedule.step", "value", None, {})],
@@ -83,15 +85,13 @@ LEGACY = {  # (experiment, old sentence) -> [(claim id, arm of `values`, arm of 
     ("fig3", "resnet50: largest final-accuracy gain of ENAS over vanilla"): [("fig3b.resnet50.max_gain", "value", None, {})],
     **{("fig4", f"{_MED}{at}: A*"): [("fig4.resnet18.astar", "value", None, {})]
        for at in ("", " at 65x65", " at 65x65 (controller lr 0.0035, sensitivity run)", " (controller lr 0.0035, sensitivity run)")},
-    **{("fig4", f"{_MED}{at}: actions fixed at sample"): [("fig4.resnet18.actions_fixed_at", "value", None, {}),
-                                                          ("fig4.resnet18.order", "actions_fixed", None, {})]
+    **{("fig4", f"{_MED}{at}: actions fixed at sample"): [("fig4.resnet18.order", "actions_fixed", None, {})]
        for at in ("", " at 65x65", " at 65x65 (controller lr 0.0035, sensitivity run)", " (controller lr 0.0035, sensitivity run)")},
-    **{("fig4", f"{_MED}{at}: reward converged at sample"): [("fig4.resnet18.reward_converged_at", "value", None, {}),
-                                                             ("fig4.resnet18.order", "reward_converged", None, {})]
+    **{("fig4", f"{_MED}{at}: reward converged at sample"): [("fig4.resnet18.order", "reward_converged", None, {})]
        for at in ("", " at 65x65", " at 65x65 (controller lr 0.0035, sensitivity run)", " (controller lr 0.0035, sensitivity run)")},
-    ("fig4", "resnet50 medium: actions fixed at sample"): [("fig4.resnet50.actions_fixed_at", "value", None, {})],
+    ("fig4", "resnet50 medium: actions fixed at sample"): [("fig4.resnet50.order", "actions_fixed", None, {})],
     **{("early_stopping", f"{_MED}: early stop fires before the reward converges{at}"):
-       [("fig4.resnet18.early_stop_order", "early_stop", "reward_converged", {})]
+       [("fig4.resnet18.order", "early_stop", None, {})]   # its reward arm is fig4's, in the same regime
        for at in ("", " at 65x65", " (controller lr 0.0035, sensitivity run)")},
     **{("early_stopping", f"search-cost saving of early stopping (paper's reading: actions fixed vs reward converged){at}"):
        [("fig4.resnet18.saving", "value", None, {})] for at in ("", " at 65x65", " (controller lr 0.0035, sensitivity run)")},

@@ -24,12 +24,17 @@ __all__ = ['RANK', 'FINDING', 'collect', 'measured', 'verdicts', 'printed', 'cla
 
 # %% ../nbs/94_report.ipynb #4095d92f
 def collect(results) -> tuple[pd.DataFrame, dict]:
-    "All evidence rows under `results/` and the run records they name ({run: record})."
+    """All evidence rows under `results/` and the run records ({run: record}): those the rows name, and every new-style
+    record (`run_*.json` with a `regime`), which may list claims it could not test (`not_testable`: {claim id: why})."""
     results = Path(results)
     ev = read_evidence(results)
     records = {run: read_run(results, run) for run in sorted(set(ev["run"]))}
+    for f in sorted(results.glob("*/*/run*.json")):
+        run = str(f.relative_to(results))
+        if run not in records and "regime" in (r := read_run(results, run)): records[run] = r
     old, old_records, _ = legacy_evidence(results)
-    old = old[~old.experiment.isin(set(ev.experiment))]
+    new = set(zip(ev.experiment, ev.claim_id)) | {(r.get("experiment"), c) for r in records.values() for c in r.get("not_testable") or {}}
+    old = old[[(e, c) not in new for e, c in zip(old.experiment, old.claim_id)]]   # superseded by new evidence
     records |= {k: v for k, v in old_records.items() if k in set(old["run"])}
     return pd.concat([ev, old], ignore_index=True) if len(old) else ev, records
 
@@ -54,28 +59,39 @@ def measured(k: Case) -> str:
     return " vs ".join(f"{a} {_fmt(k.arm(a), c)}" if len(arms) > 1 else _fmt(k.arm(a), c) for a in arms) + (f" {c.unit}" if c.unit else "")
 
 # %% ../nbs/94_report.ipynb #75cb6377
+def _row(c: Claim, regime: str, rec: dict, v: Verdict, seeds: int, measured: str, run: str) -> dict:
+    run_role = str(rec.get("role", "main")).split(":")[0]
+    return dict(claim_id=c.id, role=run_role if c.role == "claim" and run_role in ("sensitivity", "variant") else c.role,
+                regime=regime, experiment=rec.get("experiment", ""), image_size=_settings(rec).get("image_size") if c.data else None,
+                seeds=seeds, verdict=v.verdict, testable=v.testable,
+                stale="unknown" if not rec.get("computed_by") else ("yes" if v.verdict == "stale" else "no"),
+                measured=measured, why=v.why, run=run.split("#")[0])
+
+
 def verdicts(results) -> pd.DataFrame:
-    "One row per (claim id, regime) with evidence under `results/`: the verdict, testability code, why, staleness."
+    """One row per (claim id, regime) with evidence under `results/` (a claim with `reads` in every regime of the claim
+    it reads), or listed as not testable by a run record: the verdict, testability code, why, staleness."""
     ev, records = collect(results)
+    pairs = set(zip(ev.claim_id, ev.regime))
+    pairs |= {(c.id, r) for c in CLAIMS.values() if c.reads for i, r in list(pairs) if i == c.reads}
     rows, done = [], {}
-    keys = sorted({(c, r) for c, r in zip(ev.claim_id, ev.regime)}, key=lambda cr: (_depth(CLAIMS[cr[0]]), cr))
-    for cid, regime in keys:
-        e = ev[(ev.claim_id == cid) & (ev.regime == regime)]
-        rec = records[e.run.iloc[0]]
+    for cid, regime in sorted(pairs, key=lambda cr: (_depth(CLAIMS[cr[0]]), cr)):
         c = CLAIMS[cid]
-        k = Case(c, e, rec, {d: done[d, regime] for d in c.derived_from if (d, regime) in done})
+        e = ev[(ev.claim_id == (c.reads or cid)) & (ev.regime == regime)]
+        if not e.arm.isin(c.arms).any() and c.reads: continue                  # the claim it reads ran without its arm
+        rec = records[e.run.iloc[0]]
+        k = Case(c, e[e.arm.isin(c.arms)], rec, {d: done[d, regime] for d in c.derived_from if (d, regime) in done})
         v = done[cid, regime] = judge(k)
-        run_role = str(rec.get("role", "main")).split(":")[0]
-        role = run_role if c.role == "claim" and run_role in ("sensitivity", "variant") else c.role
-        stale = "unknown" if not rec.get("computed_by") else ("yes" if v.verdict == "stale" else "no")
-        rows.append(dict(claim_id=cid, role=role, regime=regime, experiment=rec.get("experiment", e.experiment.iloc[0]),
-                         image_size=_settings(rec).get("image_size") if c.data else None, seeds=len(k.seeds), verdict=v.verdict,
-                         testable=v.testable, stale=stale, measured=measured(k), why=v.why, run=e.run.iloc[0].split("#")[0]))
+        rows.append(_row(c, regime, rec, v, len(k.seeds), measured(k), e.run.iloc[0]))
+    for run, rec in records.items():
+        for cid, why in (rec.get("not_testable") or {}).items():
+            if (cid, rec["regime"]) not in done and cid in CLAIMS:
+                rows.append(_row(CLAIMS[cid], rec["regime"], rec, Verdict("not testable here", "X", why), 0, "", run))
     return pd.DataFrame(rows, columns=["claim_id", "role", "regime", "experiment", "image_size", "seeds", "verdict",
                                        "testable", "stale", "measured", "why", "run"]).astype({"image_size": "Int64"})
 
 # %% ../nbs/94_report.ipynb #5704b3dc
-RANK = "TSRBVLC1DU-N"
+RANK = "TSRBVLC1DXU-N"
 
 
 def printed(c: Claim) -> str:
@@ -193,7 +209,7 @@ FINDING = {  # testability code -> the sentence's opening (plain words)
     "T": "Testable here", "L": "Vacuous at the study's input size: no mutable layer of the scope is live, so ENAS is the vanilla network",
     "V": "Vacuous: the two arms gave the same numbers on every seed", "C": "Censored: the event did not happen within the budget",
     "B": "Set by the budget or the criterion, not by the method", "D": "Not testable here: the data cannot stand for the claim's",
-    "S": "Only the sign is tested (the regime is smaller than the paper's)",
+    "S": "Only the sign is tested (the regime is smaller than the paper's)", "X": "Not testable here (the run says why)",
     "R": "Not comparable: a level measured under another budget, source network or input size", "1": "One seed: no interval",
     "U": "Unequal budgets across the arms"}
 

@@ -59,7 +59,7 @@ def test_an_order_decided_on_every_seed_is_judged_by_order():
 
 def test_a_criterion_at_its_first_possible_sample_is_never_judged():
     "Rows 21, 62, 65: the reward criterion fired at the first sample it could on every seed (was: not reproduced)."
-    k = case("fig4.resnet18.reward_converged_at", {"value": {0: 60, 1: 60, 2: 60}}, first_possible={"value": 60})
+    k = case("fig4.resnet18.reward_converged_at", {"reward_converged": {0: 60, 1: 60, 2: 60}}, first_possible={"reward_converged": 60})
     assert judge(k).verdict == "set by the setup"
 
 
