@@ -94,6 +94,11 @@ def verdicts(results) -> pd.DataFrame:
 RANK = "TSRBVLC1DXU-N"
 
 
+def _short(text: str, n: int = 100) -> str:
+    "A cell of the main table: `text` cut at a separator before `n` characters (verdicts.csv has it whole)."
+    return text if len(text) <= n else text[:text.rfind(";", 0, n)] + "; …" if ";" in text[:n] else text[:n] + "…"
+
+
 def printed(c: Claim) -> str:
     "The claim's paper value as the report prints it: a fraction at the claim's scale (0.874 -> 87.4 points)."
     if isinstance(c.paper, float) and c.scale != 1: return f"{c.paper * c.scale:.4g} {c.unit}".strip()
@@ -112,7 +117,7 @@ def claim_rows(v: pd.DataFrame) -> pd.DataFrame:
         out.append(dict(claim_id=cid, kind=c.kind, paper=printed(c),
                         measured="" if b is None else b.measured, regime="" if b is None else b.regime,
                         verdict="not run" if b is None else b.verdict, testable="N" if b is None else b.testable,
-                        why="" if b is None else b.why, regimes=int((v.claim_id == cid).sum())))
+                        why="" if b is None else _short(b.why), regimes=int((v.claim_id == cid).sum())))
     return pd.DataFrame(out)
 
 # %% ../nbs/94_report.ipynb #8eddff2d
@@ -252,7 +257,8 @@ def render(v: pd.DataFrame, records: dict, runs: list = ()) -> str:
     lines += ["", "Verdicts: " + ", ".join(f"*{x}*" for x in VERDICTS) + " (only the first three judge the claim; "
               "*stale* and *code unknown* results are shown, never judged).", ""]
     lines += _md(rows[["claim_id", "kind", "paper", "measured", "verdict", "testable", "why", "regimes"]])
-    lines += ["", "## Counts (rows of verdicts.csv by role and verdict)", ""] + _md(counts.reset_index())
+    lines += ["", "A `why` cut short ends in …: `results/verdicts.csv` has it whole.", "",
+              "## Counts (rows of verdicts.csv by role and verdict)", ""] + _md(counts.reset_index())
     lines += ["", "## Regimes", "", "Every (claim, regime) with evidence, as in `results/verdicts.csv`.", ""]
     lines += _md(v[["claim_id", "role", "regime", "image_size", "seeds", "verdict", "testable", "stale", "measured"]])
     lines += ["", "## Provenance", ""] + _md(provenance(records))
