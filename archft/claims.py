@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 import pandas as pd
 
 # %% auto #0
-__all__ = ['PAPER', 'SLIDES', 'DARTS_PAPER', 'ROLES', 'KINDS', 'CONTROLLER_KEYS', 'FIG3_BUDGET', 'FIG4_BUDGET',
+__all__ = ['PAPER', 'SLIDES', 'DARTS_PAPER', 'ROLES', 'KINDS', 'FORMULAS', 'CONTROLLER_KEYS', 'FIG3_BUDGET', 'FIG4_BUDGET',
            'DARTS_SEARCH_BUDGET', 'DARTS_EVAL_BUDGET', 'PAPER_CLAIMS', 'SLIDES_CLAIMS', 'CITATIONS', 'OURS', 'CLAIMS',
            'HEADLINE', 'Claim', 'claim', 'claims_table']
 
@@ -23,6 +23,7 @@ ROLES = {"claim": "a claim of the paper or the slides", "control": "a control of
          "setup": "a setting beside the paper's (Table 2), not a claim",
          "citation": "a value the slides cite from another paper, checked against its source"}
 KINDS = ("count", "level", "difference", "order", "ratio", "citation")
+FORMULAS = ("a/b", "1 - a/b")   # the values a claim may compute per seed from its two arms a, b
 CONTROLLER_KEYS = ("controller_lr", "controller_steps", "search_warmup")   # the controller regime a search claim depends on
 
 # %% ../nbs/92_claims.ipynb #7c8c884f
@@ -54,12 +55,16 @@ class Claim:
     source: str = ""
     source_value: object = None
     reads: str = ""               # the claim id whose evidence rows (arms) it reads in each regime
+    formula: str = ""             # a value computed per seed from the two arms it reads (`FORMULAS`)
     note: str = ""
 
     def __post_init__(self):
         if self.role not in ROLES: raise ValueError(f"{self.id}: role {self.role!r}; valid: {', '.join(ROLES)}")
         if self.kind not in KINDS: raise ValueError(f"{self.id}: kind {self.kind!r}; valid: {', '.join(KINDS)}")
-        if self.kind in ("difference", "order") and len(self.arms) != 2: raise ValueError(f"{self.id}: a {self.kind} has two arms")
+        if (self.kind in ("difference", "order") or self.formula) and len(self.arms) != 2:
+            raise ValueError(f"{self.id}: a {self.kind} has two arms")
+        if self.formula and (self.formula not in FORMULAS or not self.reads):
+            raise ValueError(f"{self.id}: a formula ({', '.join(FORMULAS)}) computes from the arms of the claim it reads")
         if self.kind == "difference" and self.direction not in ("greater", "less", "equal"):
             raise ValueError(f"{self.id}: a difference's direction is greater, less or equal, not {self.direction!r}")
 
@@ -103,7 +108,8 @@ PAPER_CLAIMS = [
           "computing costs of vanilla-small for fine-tuning to reasonable performance.", "§4.2 (the abstract's "
           "\"reduces 32.4% computational\" costs is 1 - 67.6%: the same claim)", experiment="fig3", unit="%", scale=100,
           source_net=True, budget=FIG3_BUDGET, controller=True, arch="resnet18", scope="small",
-          derived_from=("fig3a.small.iterations_to_target",)),
+          derived_from=("fig3a.small.iterations_to_target",), reads="fig3a.small.iterations_to_target",
+          arms=("enas", "vanilla"), formula="a/b"),
     *[_scope_gain("resnet18", s, _R18_EACH, _FIG3A) for s in ("medium", "large", "full")],
     Claim("fig3a.scope_order", "claim", "difference", "small > medium > large ~ full", "The order of performance is almost "
           "identical to the reverse order of search scope size, except for the large and full levels.", "§4.3, Fig. 3a",
@@ -133,7 +139,8 @@ PAPER_CLAIMS = [
     Claim("fig4.resnet18.saving", "claim", "ratio", 0.223, "As a result, the *early-stopping* method can reduce search costs "
           "by up to 22.3%.", "§4.4 and the abstract (\"22.3% searching costs\"): (180 - 140) / 180",
           experiment="early_stopping", unit="%", scale=100, source_net=True, budget=FIG4_BUDGET, controller=True,
-          arch="resnet18", scope="medium", derived_from=("fig4.resnet18.order",)),
+          arch="resnet18", scope="medium", derived_from=("fig4.resnet18.order",), reads="fig4.resnet18.order",
+          arms=("actions_fixed", "reward_converged"), formula="1 - a/b"),
     Claim("fig4.resnet18.early_stop_stage2", "claim", "difference", "no loss (implied)", "the controller stops searching "
           "and decides the final architecture when the action set **A** is stable", "§4.4 (implied: the early-stopped "
           "A* is as good as the whole budget's)", experiment="early_stopping", arms=("early", "end"),
@@ -242,7 +249,8 @@ OURS = [
     _ours("variant.fig4.resnet18.saving_as_fired", "variant", "ratio", 0.223, "early_stopping",
           "22.3% read from the early stop as it fires (not the paper's reading, actions fixed vs reward converged)",
           unit="%", scale=100, budget=FIG4_BUDGET, controller=True, arch="resnet18", scope="medium",
-          derived_from=("fig4.resnet18.early_stop_order",)),
+          derived_from=("fig4.resnet18.early_stop_order",), reads="fig4.resnet18.order",
+          arms=("early_stop", "reward_converged"), formula="1 - a/b"),
     _ours("variant.slides.cifar10.params_found", "variant", "count", 3.2, "td_darts_cifar10",
           "the parameters of the cell our search found (at 20 cells x 36 channels)", unit="M", budget=DARTS_SEARCH_BUDGET),
     *[_ours(f"variant.slides.gap.{t}", "variant", "difference", "smaller gap", "td_darts_gap",

@@ -143,7 +143,7 @@ def set_by_setup(k: Case) -> Verdict | None:
 def derived(k: Case) -> Verdict | None:
     for src in k.claim.derived_from:
         v = k.sources.get(src)
-        if v is not None and v.verdict in UNJUDGED and v.verdict != "not run":
+        if v is not None and v.verdict in UNJUDGED and v.verdict not in ("not run", "stale", "code unknown"):
             return Verdict(v.verdict, v.testable, f"computed from {src}: {v.why}")
 
 # %% ../nbs/93_judge.ipynb #2251a8b2
@@ -174,7 +174,7 @@ def seed_orders(k: Case) -> pd.Series:
 def censored(k: Case) -> Verdict | None:
     if k.claim.kind in ("count", "citation"): return None
     if k.claim.kind != "order":
-        x = pd.concat([k.arm(a) for a in k.claim.arms if (k.ev.arm == a).any()])
+        x = pd.concat([k.arm(a) for a in k.claim.arms])
         if x.isna().any(): return Verdict("censored", "C", f"no value on {int(x.isna().sum())} of {len(x)} seeds: the event did not happen")
         return None
     o = seed_orders(k)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from .legacy import claim_evidence, legacy_evidence, write_claims  # noqa: F401 
 from .stats import detectable, paired_difference, paired_difference_by, summarize  # noqa: F401 (idem)
 
 # %% auto #0
-__all__ = ['RANK', 'FINDING', 'collect', 'measured', 'verdicts', 'printed', 'claim_rows', 'provenance', 'forward_macs',
+__all__ = ['RANK', 'FINDING', 'collect', 'measured', 'derive', 'verdicts', 'printed', 'claim_rows', 'provenance', 'forward_macs',
            'paper_cost', 'darts_cost', 'would_test', 'findings', 'render', 'reproduce_runs', 'write_report',
            'read_verdicts', 'main']
 
@@ -59,6 +60,17 @@ def measured(k: Case) -> str:
     return " vs ".join(f"{a} {_fmt(k.arm(a), c)}" if len(arms) > 1 else _fmt(k.arm(a), c) for a in arms) + (f" {c.unit}" if c.unit else "")
 
 # %% ../nbs/94_report.ipynb #75cb6377
+def derive(c: Claim, e: pd.DataFrame) -> tuple[Claim, pd.DataFrame]:
+    """A claim with a `formula` as a claim of one arm, `value`, computed per seed from the two arms it reads (NaN where
+    either is missing: the event did not happen); any other claim as it is."""
+    if not c.formula: return c, e
+    a, b = (pd.to_numeric(e[e.arm == x].set_index("seed").value, errors="coerce") for x in c.arms)
+    v = {"a/b": a / b, "1 - a/b": 1 - a / b}[c.formula]
+    rows = pd.DataFrame(dict(seed=v.index, arm="value", value=[("" if pd.isna(x) else repr(float(x))) for x in v],
+                             censored_at="", first_possible="", run=e.run.iloc[0]))
+    return replace(c, arms=("value",), formula=""), rows
+
+# %% ../nbs/94_report.ipynb #5704b3dc
 def _row(c: Claim, regime: str, rec: dict, v: Verdict, seeds: int, measured: str, run: str) -> dict:
     run_role = str(rec.get("role", "main")).split(":")[0]
     return dict(claim_id=c.id, role=run_role if c.role == "claim" and run_role in ("sensitivity", "variant") else c.role,
@@ -80,9 +92,12 @@ def verdicts(results) -> pd.DataFrame:
         e = ev[(ev.claim_id == (c.reads or cid)) & (ev.regime == regime)]
         if not e.arm.isin(c.arms).any() and c.reads: continue                  # the claim it reads ran without its arm
         rec = records[e.run.iloc[0]]
-        k = Case(c, e[e.arm.isin(c.arms)], rec, {d: done[d, regime] for d in c.derived_from if (d, regime) in done})
+        own = ev[(ev.claim_id == cid) & (ev.regime == regime)]
+        if c.formula and len(own): c_, e = replace(c, arms=("value",), formula=""), own    # the run wrote the value itself
+        else: c_, e = derive(c, e) if c.formula and set(c.arms) <= set(e.arm) else (c, e)
+        k = Case(c_, e[e.arm.isin(c_.arms)], rec, {d: done[d, regime] for d in c.derived_from if (d, regime) in done})
         v = done[cid, regime] = judge(k)
-        rows.append(_row(c, regime, rec, v, len(k.seeds), measured(k), e.run.iloc[0]))
+        rows.append(_row(c, regime, rec, v, len(k.seeds), measured(k) if v.verdict != "not run" else "", e.run.iloc[0]))
     for run, rec in records.items():
         for cid, why in (rec.get("not_testable") or {}).items():
             if (cid, rec["regime"]) not in done and cid in CLAIMS:
@@ -90,7 +105,7 @@ def verdicts(results) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["claim_id", "role", "regime", "experiment", "image_size", "seeds", "verdict",
                                        "testable", "stale", "measured", "why", "run"]).astype({"image_size": "Int64"})
 
-# %% ../nbs/94_report.ipynb #5704b3dc
+# %% ../nbs/94_report.ipynb #8eddff2d
 RANK = "TSRBVLC1DXU-N"
 
 
@@ -120,7 +135,7 @@ def claim_rows(v: pd.DataFrame) -> pd.DataFrame:
                         why="" if b is None else _short(b.why), regimes=int((v.claim_id == cid).sum())))
     return pd.DataFrame(out)
 
-# %% ../nbs/94_report.ipynb #8eddff2d
+# %% ../nbs/94_report.ipynb #f6a76f25
 def provenance(records: dict) -> pd.DataFrame:
     "Per experiment: data, source network, hardware, profile, the computing commit and date (each distinct value once)."
     def uniq(vals): return "; ".join(dict.fromkeys(str(v) for v in vals if v not in (None, "")))
@@ -133,7 +148,7 @@ def provenance(records: dict) -> pd.DataFrame:
         d["date"].append(r.get("date"))
     return pd.DataFrame([dict(experiment=e, **{k: uniq(v) for k, v in d.items()}) for e, d in sorted(rows.items())])
 
-# %% ../nbs/94_report.ipynb #f6a76f25
+# %% ../nbs/94_report.ipynb #c9050b15
 def forward_macs(model, image_size: int) -> int:
     "Multiply-adds of one image's forward pass through `model`'s convolutions and linear layers (counted by hooks)."
     import torch
@@ -147,7 +162,7 @@ def forward_macs(model, image_size: int) -> int:
     for h in hs: h.remove()
     return int(sum(total))
 
-# %% ../nbs/94_report.ipynb #be4b7f2f
+# %% ../nbs/94_report.ipynb #e365fd6a
 @lru_cache(maxsize=None)
 def _resnet_macs(arch: str, image_size: int) -> int:
     from torchvision.models import get_model
@@ -209,7 +224,7 @@ def would_test(rows: pd.DataFrame) -> pd.DataFrame:
     if not out: return pd.DataFrame(columns=["claims"] + cols)
     return pd.DataFrame(out).groupby(cols, sort=False).claims.agg(", ".join).reset_index()[["claims"] + cols]
 
-# %% ../nbs/94_report.ipynb #e365fd6a
+# %% ../nbs/94_report.ipynb #d8906eb8
 FINDING = {  # testability code -> the sentence's opening (plain words)
     "T": "Testable here", "L": "Vacuous at the study's input size: no mutable layer of the scope is live, so ENAS is the vanilla network",
     "V": "Vacuous: the two arms gave the same numbers on every seed", "C": "Censored: the event did not happen within the budget",
@@ -236,7 +251,7 @@ def findings(v: pd.DataFrame, limit: int = 8) -> list[str]:
         out.append(f"{lead}: {', '.join(f'`{i}`' for i in g.claim_id)} ({first.claim_id}: {first.measured}; {first.why}).{said}")
     return out[:limit]
 
-# %% ../nbs/94_report.ipynb #d8906eb8
+# %% ../nbs/94_report.ipynb #607a3a99
 def _md(df: pd.DataFrame) -> list[str]:
     cell = lambda x: str(x).replace("|", "\\|").replace("\n", " ")
     return ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)] + \
@@ -268,7 +283,7 @@ def render(v: pd.DataFrame, records: dict, runs: list = ()) -> str:
     lines += _md(would_test(rows))
     return "\n".join(lines + list(runs)) + "\n"
 
-# %% ../nbs/94_report.ipynb #607a3a99
+# %% ../nbs/94_report.ipynb #1e5657aa
 def reproduce_runs(log) -> tuple[pd.DataFrame, dict]:
     """The last `make reproduce` in `log`: one row per run (start, end, minutes) and the invocation's header, start,
     end and minutes (`end` None: it did not finish). Runs logged after its end are rows too, with `part` "later"."""
@@ -294,7 +309,7 @@ def reproduce_runs(log) -> tuple[pd.DataFrame, dict]:
     if header["end"] is not None: header["minutes"] = round((header["end"] - start).total_seconds() / 60, 1)
     return df, header
 
-# %% ../nbs/94_report.ipynb #e966bebe
+# %% ../nbs/94_report.ipynb #d33df73b
 def _runs_markdown(results) -> list:
     "The report's section on each `make reproduce` log under `results/`."
     lines = []
@@ -306,7 +321,7 @@ def _runs_markdown(results) -> list:
                                    "minutes": [m if pd.notna(m) else "interrupted" for m in runs.minutes]}))
     return lines
 
-# %% ../nbs/94_report.ipynb #d33df73b
+# %% ../nbs/94_report.ipynb #19cfa8f7
 def write_report(results="results") -> Path:
     "Write `results/verdicts.csv` and `results/REPORT.md`; return the report's path."
     results = Path(results)
