@@ -96,8 +96,7 @@ def test_identical_arms_are_vacuous_with_the_reason():
     same = {"enas": {0: 300.0, 1: 270.0, 2: 210.0}, "vanilla": {0: 300.0, 1: 270.0, 2: 210.0}}
     v = judge(case("fig3a.small.iterations_to_target", same))
     assert v.verdict == "vacuous" and "0 of 4 mutable layers live at 32 px" in v.why
-    ratio = judge(case("fig3a.small.compute_ratio", {"value": {0: 1.0, 1: 1.0, 2: 1.0}},
-                       sources={"fig3a.small.iterations_to_target": v}))
+    ratio = judge(case("fig3a.small.compute_ratio", same, sources={"fig3a.small.iterations_to_target": v}))
     assert ratio.verdict == "vacuous" and ratio.why.startswith("computed from fig3a.small.iterations_to_target")
 
 
