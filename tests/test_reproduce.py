@@ -34,15 +34,23 @@ def test_table1_through_papermill(tmp_path):
 
 
 def test_report_command_line(tmp_path):
-    (tmp_path / "fig4" / "cpu").mkdir(parents=True)
-    pd.DataFrame([dict(claim="resnet18 medium: A*", paper="[1, 1, 1, 0, 0, 0, 0, 1]", measured="[0, 1, 0, 0, 1, 1, 0, 0]",
-                       profile="cpu", dataset="cifar10-subset", weights_source="fashion-mnist", hardware="CPU",
-                       seeds="0", figure="fig4_resnet18.png")]).to_csv(tmp_path / "fig4" / "cpu" / "claims.csv", index=False)
+    "archft-report writes verdicts.csv and REPORT.md from evidence (archft.evidence), one row per registered claim."
+    from archft.config import get_profile
+    from archft.evidence import computed_by, evidence_rows, run_record, write_evidence
+    out = tmp_path / "fig4" / "smoke"
+    out.mkdir(parents=True)
+    run = run_record(out, "r18", experiment="fig4", regime="r18-medium-32px", profile=get_profile("smoke"),
+                     dataset="cifar10-subset", weights_source="fashion-mnist", hardware="CPU", seeds=[0],
+                     computed=[computed_by("archft.space")])
+    write_evidence(evidence_rows("fig4.resnet18.astar", "r18-medium-32px", run, {"value": {0: "[0, 1, 0, 0, 1, 1, 0, 0]"}}),
+                   out, "evidence_r18.csv")
     subprocess.run([str(BIN / "archft-report"), str(tmp_path)], check=True, capture_output=True)
     report = (tmp_path / "REPORT.md").read_text()
-    assert ("| fig4 | resnet18 medium: A* | [1, 1, 1, 0, 0, 0, 0, 1] | [0, 1, 0, 0, 1, 1, 0, 0] "
-            "| no verdict (no evidence recorded) | cpu |") in report
-    assert "| table1 | subnets resnet18 small |  | not run | not run |" in report
+    assert "| fig4.resnet18.astar | count | [1, 1, 1, 0, 0, 0, 0, 1] | [0, 1, 0, 0, 1, 1, 0, 0] | not comparable | R |" in report
+    assert "| table1.resnet18.small | count | 16 |  | not run | N |" in report
+    verdicts = pd.read_csv(tmp_path / "verdicts.csv")
+    assert verdicts[["claim_id", "role", "regime", "seeds", "verdict", "stale"]].values.tolist() == \
+        [["fig4.resnet18.astar", "claim", "r18-medium-32px", 1, "not comparable", "no"]]
 
 
 # The paper profile's code path, at tiny size: the published settings with a few overrides that make every notebook
