@@ -67,7 +67,7 @@ PROFILES: dict[str, dict] = {
     "supernet_lr":       dict(smoke=0.05, cpu=0.05, paper=0.05),
     "controller_lr":     dict(smoke=3.5e-4, cpu=3.5e-4, paper=3.5e-4),
     "reward_batches":    dict(smoke=1, cpu=2, paper=4),
-    "holdout_batches":   dict(smoke=1, cpu=2, paper=4),     # validation batches no reward reads: A*'s margin at the end
+    "holdout_batches":   dict(smoke=0, cpu=2, paper=4),     # validation batches no reward reads: A*'s margin at the end
     "es_patience":       dict(smoke=2, cpu=10, paper=30),   # phases (samples), as rc_window and rc_patience
     "es_confidence":     dict(smoke=0.5, cpu=0.9, paper=0.9),
     "rc_window":         dict(smoke=2, cpu=10, paper=30),
