@@ -59,16 +59,19 @@ PROFILES: dict[str, dict] = {
     "pretrain_n_per_class": dict(smoke=40, cpu=None, paper=None),
     # --- stage 1: architecture search (paper Table 2) --------------------------------------
     "search_iters":      dict(smoke=12, cpu=300, paper=100_000),
-    "supernet_steps_per_sample": dict(smoke=2, cpu=1, paper=391),
-    "controller_steps":  dict(smoke=1, cpu=4, paper=1),     # controller samples per phase (paper: not stated)
-    "search_warmup":     dict(smoke=0, cpu=50, paper=0),    # supernet iterations before the first controller sample
+    # ENAS's schedule: per phase (= one of the paper's subnet samples) supernet steps, then controller updates on the
+    # phase's validation batches with the shared weights fixed (each subnet's reward computed once a phase)
+    "supernet_steps_per_sample": dict(smoke=2, cpu=5, paper=391),
+    "controller_steps":  dict(smoke=3, cpu=100, paper=1),   # controller updates per phase (paper: not stated)
+    "search_warmup":     dict(smoke=0, cpu=50, paper=0),    # supernet iterations before the first phase
     "supernet_lr":       dict(smoke=0.05, cpu=0.05, paper=0.05),
     "controller_lr":     dict(smoke=3.5e-4, cpu=3.5e-4, paper=3.5e-4),
     "reward_batches":    dict(smoke=1, cpu=2, paper=4),
-    "es_patience":       dict(smoke=2, cpu=30, paper=30),
+    "holdout_batches":   dict(smoke=0, cpu=2, paper=4),     # validation batches no reward reads: A*'s margin at the end
+    "es_patience":       dict(smoke=2, cpu=10, paper=30),   # phases (samples), as rc_window and rc_patience
     "es_confidence":     dict(smoke=0.5, cpu=0.9, paper=0.9),
-    "rc_window":         dict(smoke=2, cpu=30, paper=30),
-    "rc_patience":       dict(smoke=2, cpu=30, paper=30),
+    "rc_window":         dict(smoke=2, cpu=10, paper=30),
+    "rc_patience":       dict(smoke=2, cpu=10, paper=30),
     "stop_early":        dict(smoke=False, cpu=False, paper=False),
     # --- stage 2: weight fine-tuning ------------------------------------------------------
     "finetune_iters":    dict(smoke=6, cpu=300, paper=100_000),
@@ -183,7 +186,7 @@ SPECS: dict[str, Spec] = {   # one spec per row of PROFILES
     "search_iters": _COUNT, "supernet_steps_per_sample": _COUNT, "supernet_lr": _POSITIVE, "controller_lr": _POSITIVE,
     "reward_batches": _COUNT, "es_patience": _COUNT, "es_confidence": Spec(float, gt=0, le=1), "rc_window": _COUNT,
     "rc_patience": _COUNT, "stop_early": Spec(bool),
-    "controller_steps": _COUNT, "search_warmup": Spec(int, ge=0),
+    "controller_steps": _COUNT, "search_warmup": Spec(int, ge=0), "holdout_batches": Spec(int, ge=0),
     "finetune_iters": _COUNT, "stage2_init": Spec(str, choices=("pretrained", "supernet")), "finetune_lr": _POSITIVE,
     "eval_every": _COUNT, "target_accuracy": Spec(float, gt=0, le=1, none=True),
     "scopes": Spec(str, items=True, unique=True, choices=_scopes),

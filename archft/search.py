@@ -24,23 +24,24 @@ from .train import (FastPath, as_float, as_running, frozen_keys, load_checkpoint
                           save_checkpoint, smooth, trained_state)
 
 # %% auto #0
-__all__ = ['SearchConfig', 'SearchResult', 'mix_batches', 'search']
+__all__ = ['SearchConfig', 'SearchResult', 'mix_batches', 'PhaseRewards', 'search']
 
 # %% ../nbs/14_search.ipynb #3d896154
 @dataclass
 class SearchConfig:
     "The knobs of stage 1; `from_profile` reads them from a profile."
     iters: int = 100_000               # supernet training iterations in total (Table 2)
-    steps_per_sample: int = 391        # supernet iterations per supernet phase
-    controller_steps: int = 1          # controller samples (REINFORCE updates) per controller phase
+    steps_per_sample: int = 391        # supernet iterations per phase (one phase = one of the paper's subnet samples)
+    controller_steps: int = 1          # controller updates (REINFORCE, one sampled subnet each) per phase
     warmup_iters: int = 0              # supernet iterations before the first controller phase (part of `iters`)
     supernet_lr: float = 0.05          # SGD (Table 2)
     controller_lr: float = 3.5e-4      # Adam (Table 2)
-    reward_batches: int = 2            # validation batches per reward
-    es_patience: int = 30              # action stability: unchanged greedy actions for this many samples
+    reward_batches: int = 2            # validation batches per phase: every reward of the phase reads these
+    holdout_batches: int = 0           # validation batches no reward reads: A*'s margin over random subnets, at the end
+    es_patience: int = 30              # action stability: unchanged greedy actions for this many phases
     es_confidence: float = 0.9         # ... each with probability at least this
-    rc_window: int = 30                # reward convergence: moving-average window
-    rc_patience: int = 30              # ... no improvement for this many samples
+    rc_window: int = 30                # reward convergence: moving-average window (phases)
+    rc_patience: int = 30              # ... no improvement for this many phases
     rc_tol: float = 0.005
     stop_early: bool = False
     checkpoint_every: int = 50         # phases (a supernet checkpoint can be hundreds of MB)
@@ -51,7 +52,8 @@ class SearchConfig:
             if getattr(self, name) < 1: raise ValueError(f"SearchConfig.{name} must be >= 1, got {getattr(self, name)}")
         for name in ("supernet_lr", "controller_lr"):
             if not getattr(self, name) > 0: raise ValueError(f"SearchConfig.{name} must be > 0, got {getattr(self, name)}")
-        if self.warmup_iters < 0: raise ValueError(f"SearchConfig.warmup_iters must be >= 0, got {self.warmup_iters}")
+        for name in ("warmup_iters", "holdout_batches"):
+            if getattr(self, name) < 0: raise ValueError(f"SearchConfig.{name} must be >= 0, got {getattr(self, name)}")
         if self.iters < self.warmup_iters + self.steps_per_sample:
             raise ValueError(f"iters ({self.iters}) < warmup_iters ({self.warmup_iters}) + steps_per_sample "
                              f"({self.steps_per_sample}): no controller sample would run")
@@ -60,21 +62,25 @@ class SearchConfig:
     def n_phases(self) -> int: return (self.iters - self.warmup_iters) // self.steps_per_sample
 
     @property
-    def n_samples(self) -> int: return self.n_phases * self.controller_steps
+    def n_samples(self) -> int:
+        "The paper's subnet samples (Fig. 4's x-axis): one per phase."
+        return self.n_phases
+
+    @property
+    def n_updates(self) -> int: return self.n_phases * self.controller_steps
 
     def iteration(self, sample: int) -> int:
-        "Supernet iterations done when controller sample `sample` (1-based; 0: none yet) is drawn."
-        phases = -(-sample // self.controller_steps)          # the phase the sample belongs to (ceil)
-        return 0 if sample == 0 else self.warmup_iters + phases * self.steps_per_sample
+        "Supernet iterations done when phase (sample) `sample` (1-based; 0: none yet) reaches its controller updates."
+        return 0 if sample == 0 else self.warmup_iters + sample * self.steps_per_sample
 
     @classmethod
     def from_profile(cls, p: Profile, **overrides) -> "SearchConfig":
         return cls(**{**dict(iters=p.search_iters, steps_per_sample=p.supernet_steps_per_sample,
                              controller_steps=p.controller_steps, warmup_iters=p.search_warmup,
                              supernet_lr=p.supernet_lr, controller_lr=p.controller_lr,
-                             reward_batches=p.reward_batches, es_patience=p.es_patience,
-                             es_confidence=p.es_confidence, rc_window=p.rc_window, rc_patience=p.rc_patience,
-                             stop_early=p.stop_early), **overrides})
+                             reward_batches=p.reward_batches, holdout_batches=p.holdout_batches,
+                             es_patience=p.es_patience, es_confidence=p.es_confidence, rc_window=p.rc_window,
+                             rc_patience=p.rc_patience, stop_early=p.stop_early), **overrides})
 
 # %% ../nbs/14_search.ipynb #7edae026
 @dataclass
@@ -107,16 +113,6 @@ class SearchResult:
                    {k: v for k, v in meta.items() if k not in known})
 
 # %% ../nbs/14_search.ipynb #d9e42475
-def _row(sample, it, actions, probs_path, greedy, greedy_probs, reward, info, train_loss):
-    row = dict(sample=sample, iteration=it, reward=reward, baseline=info["baseline"],
-               advantage=info["advantage"], entropy=info["entropy"], train_loss=train_loss)
-    for k, a in enumerate(actions.tolist()): row[f"a_{k}"] = a
-    for k, p in enumerate(probs_path[:, 1].tolist()): row[f"p1_{k}"] = p
-    for k, a in enumerate(greedy.tolist()): row[f"greedy_{k}"] = a
-    for k, p in enumerate(greedy_probs.tolist()): row[f"pgreedy_{k}"] = p
-    return row
-
-
 def mix_batches(cache: PrefixCache, seed: int = 0) -> PrefixCache:
     "Deal `cache`'s examples into batches of the same sizes in a seeded random order, so that every batch mixes the classes."
     h, y = torch.cat([b[0] for b in cache.batches]), torch.cat([b[1] for b in cache.batches])
@@ -124,6 +120,54 @@ def mix_batches(cache: PrefixCache, seed: int = 0) -> PrefixCache:
     sizes = [len(b[1]) for b in cache.batches]
     cache.batches = list(zip(h[order].split(sizes), y[order].split(sizes)))
     return cache
+
+# %% ../nbs/14_search.ipynb #edb58ebd
+class PhaseRewards:
+    """The rewards of one controller phase: a subnet's accuracy on the phase's validation `batches` (of `cache`),
+    computed the first time the subnet is asked for and then reused (the shared weights are fixed during a phase)."""
+    def __init__(self, cache: PrefixCache, supernet: Supernet, batches):
+        self.cache, self.supernet, self.batches, self.memo = cache, supernet, list(batches), {}
+
+    def __call__(self, actions) -> float:
+        key = tuple(int(a) for a in actions)
+        if key not in self.memo:
+            self.supernet.set_subnet(list(key))
+            self.memo[key] = self.cache.accuracy(self.supernet, self.batches)
+        return self.memo[key]
+
+    @property
+    def evaluated(self) -> int:
+        "How many subnets were evaluated (each once)."
+        return len(self.memo)
+
+# %% ../nbs/14_search.ipynb #3d87f1c4
+def _row(sample, it, updates, actions, greedy_dist, greedy, greedy_probs, rewards, reward_greedy, infos, train_loss,
+         evaluated, seed, image_size, controller_lr):
+    "One log row per phase (the paper's subnet sample): the phase's mean reward, the policy after its updates."
+    mean = lambda k: sum(i[k] for i in infos) / len(infos)
+    row = dict(sample=sample, iteration=it, updates=updates, reward=sum(rewards) / len(rewards),
+               reward_greedy=reward_greedy, baseline=infos[-1]["baseline"], advantage=mean("advantage"),
+               entropy=mean("entropy"), train_loss=train_loss, subnets_evaluated=evaluated, seed=seed,
+               image_size=image_size, controller_lr=controller_lr)
+    for k, a in enumerate(actions.tolist()): row[f"a_{k}"] = a                 # the phase's last sampled subnet
+    for k, p in enumerate(greedy_dist[:, 1].tolist()): row[f"p1_{k}"] = p      # p(a_k = 1) along the greedy path
+    for k, a in enumerate(greedy.tolist()): row[f"greedy_{k}"] = a
+    for k, p in enumerate(greedy_probs.tolist()): row[f"pgreedy_{k}"] = p
+    return row
+
+
+def _margin(supernet: Supernet, cache: PrefixCache, batches, actions, seed: int, n_random: int = 32) -> dict:
+    "A*'s accuracy on `batches` against the mean of uniformly random subnets (all of them where there are <= `n_random`)."
+    K, C = supernet.n_layers, supernet.rule.n_choices
+    if C ** K <= n_random: subnets = [list(map(int, t)) for t in torch.cartesian_prod(*[torch.arange(C)] * K).reshape(-1, K)]
+    else:
+        g = torch.Generator().manual_seed(10_007 + seed)
+        subnets = torch.randint(0, C, (n_random, K), generator=g).tolist()
+    acc = PhaseRewards(cache, supernet, batches)
+    rand = [acc(s) for s in subnets]
+    n = sum(len(cache.batches[i % len(cache.batches)][1]) for i in batches)
+    return dict(astar=acc(actions), random_mean=sum(rand) / len(rand), random_n=len(rand),
+                margin=acc(actions) - sum(rand) / len(rand), images=n)
 
 
 def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: SearchConfig, seed: int = 0,
@@ -134,8 +178,8 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
 
     `val_loader` gives the reward's batches (unaugmented). Resumes from `checkpoint` if it exists and was saved
     under the same `key` (see `load_checkpoint`);
-    `stop_after` ends the call once that many more controller samples have run, at the end of a controller phase
-    (as an interruption would; a checkpoint holds whole phases).
+    `stop_after` ends the call once that many more phases (samples) have run (as an interruption would; a
+    checkpoint holds whole phases).
     `fast` (a `FastPath`) runs the supernet steps and the reward under autocast / channels-last; the controller
     stays on the CPU."""
     fast = fast or FastPath()
@@ -149,9 +193,13 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
     stability = ActionStability(config.es_patience, config.es_confidence)
     convergence = RewardConvergence(config.rc_window, config.rc_patience, config.rc_tol)
     rewards = mix_batches(PrefixCache(supernet, val_loader, fast), seed)   # a reward reads a few batches: mix classes
+    pool = len(rewards) - config.holdout_batches           # the batches the rewards cycle through; the rest held out
+    if pool < 1: raise ValueError(f"holdout_batches={config.holdout_batches} leaves no validation batch for the reward "
+                                  f"(the validation split has {len(rewards)} batches)")
+    image_size = getattr(getattr(train_loader, "normalize", None), "image_size", None)
     supernet.train()
     frozen = frozen_keys(supernet)                          # the prefix: saved as its digest only
-    sample, log, running = 0, [], None                     # running: smoothed training loss, on the device
+    sample, log, running = 0, [], None                     # sample: phases done; running: smoothed loss, on the device
     state = load_checkpoint(checkpoint, key=key)
     if state is not None and load_trained_state(supernet, state["supernet"], frozen, checkpoint):
         if state["optimizer"] is not None: opt.load_state_dict(state["optimizer"])   # none once the search ended
@@ -160,7 +208,7 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
         sample, log = state["sample"], state["log"]
         running = as_running(state["running_loss"], next(supernet.parameters()).device)
 
-    saved = sample                                          # the sample the checkpoint on disk holds
+    saved = sample                                          # the phase the checkpoint on disk holds
 
     def ended():
         "The budget is spent or the stop fired: the search is over, and never resumed."
@@ -196,33 +244,40 @@ def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: S
     if sample == 0: train_supernet(config.warmup_iters)    # warm-up: the head learns before the controller does
     while sample < end and not ended():
         train_supernet(config.steps_per_sample)             # supernet phase
-        for _ in range(config.controller_steps):            # controller phase: the shared weights fixed
-            sample += 1
+        sample += 1
+        # controller phase: the shared weights fixed, so every subnet's reward on the phase's batches is computed once
+        first = (sample - 1) * config.reward_batches
+        phase = PhaseRewards(rewards, supernet, [(first + j) % pool for j in range(config.reward_batches)])
+        got, infos = [], []
+        for _ in range(config.controller_steps):
             with torch_threads(1):
                 actions, log_probs, entropies = controller.sample(gen)
-            supernet.set_subnet(actions)
-            first = (sample - 1) * config.reward_batches
-            reward = rewards.accuracy(supernet, range(first, first + config.reward_batches))
-            with torch_threads(1):
-                info = learner.step(log_probs, entropies, reward)
-                greedy, greedy_dist = controller.greedy()
-                greedy_p = greedy_dist.gather(1, greedy[:, None]).squeeze(1)
-                path_probs = controller.probabilities(actions)
-            log.append(_row(sample, config.iteration(sample), actions, path_probs, greedy, greedy_p, reward,
-                            info, as_float(running)))
-            stability.update(sample, greedy, greedy_p)
-            convergence.update(sample, reward)
-            bar.update(1); bar.set_postfix(reward=f"{reward:.3f}", baseline=f"{info['baseline']:.3f}")
-        if sample // config.controller_steps % config.checkpoint_every == 0: save()   # at phase ends only
+            got.append(phase(actions))
+            with torch_threads(1): infos.append(learner.step(log_probs, entropies, got[-1]))
+        with torch_threads(1):
+            greedy, greedy_dist = controller.greedy()
+        greedy_p = greedy_dist.gather(1, greedy[:, None]).squeeze(1)
+        log.append(_row(sample, config.iteration(sample), sample * config.controller_steps, actions, greedy_dist, greedy,
+                        greedy_p, got, phase(greedy), infos, as_float(running), phase.evaluated, seed, image_size,
+                        config.controller_lr))
+        stability.update(sample, greedy, greedy_p)          # both criteria count phases, checked once per phase
+        convergence.update(sample, log[-1]["reward"])
+        bar.update(1); bar.set_postfix(reward=f"{log[-1]['reward']:.3f}", pmin=f"{float(greedy_p.min()):.2f}")
+        if sample % config.checkpoint_every == 0: save()
     bar.close()
     save()                                                  # the end of the budget, an early stop or `stop_after`
     greedy, _ = controller.greedy()
     stops = dict(actions_fixed_at=stability.fixed_since, early_stop_at=stability.fired_at,
                  reward_converged_at=convergence.fired_at, samples_run=sample,
-                 iterations_run=config.iteration(sample))
+                 iterations_run=config.iteration(sample), updates_run=sample * config.controller_steps,
+                 early_stop_actions=list(stability.actions) if stability.fired else None)
     if stops["early_stop_at"] and stops["reward_converged_at"]:
         stops["search_saving"] = 1 - stops["early_stop_at"] / stops["reward_converged_at"]
+    extra = {}
+    if config.holdout_batches and ended():                  # fresh batches: no reward of the search read them
+        extra["margin"] = _margin(supernet, rewards, range(pool, len(rewards)), greedy.tolist(), seed)
+    supernet.train()
     result = SearchResult(pd.DataFrame(log), greedy.tolist(), list(supernet.layer_names), supernet.scope,
-                          supernet.rule.name, stops, asdict(config), supernet.weights_source)
+                          supernet.rule.name, stops, asdict(config), supernet.weights_source, extra)
     result.controller = controller
     return result
