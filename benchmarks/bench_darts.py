@@ -2,16 +2,19 @@
 step, and the speed-up of skipping `none` / exactly-zero-weight operations in the mixed operation.
 
 First, and alone with --ratio-only: archft's search step against the plain mixture (every op of every edge computed
-separately, as the DARTS paper's code does: no skipping, no channels_last, no shared ReLU/pooling, dilated
-convolutions as written), interleaved in one process, medians and their ratio. Both are exact against each other
-(nbs/23_darts_model.ipynb tests it).
+separately, as the DARTS paper's code does: no skipping, no channels_last, no shared ReLU/pooling, no batching of the
+edges that leave a state, dilated convolutions as written), interleaved in one process, medians and their ratio, for
+every size (--sizes: the gap study's 3 cells x 4 channels at 16x16 and the published 8 x 16 at 32x32), batch
+(--batches 16 64) and order (--orders first second). Both are exact against each other (nbs/23_darts_model.ipynb
+tests it).
 
 A search step = one architecture step (on an architecture batch) + one weight step (on a weight batch);
 images/s counts the weight batch. Real CIFAR-10 images (the subset), random network initialisation.
 Every number is the median of `--repeats` timed runs after one warm-up, in one process.
 The plain-vs-archft medians and ratio are also written as a CSV with the hardware, the threads and the machine's
 load average (other processes slow both arms alike, since they are interleaved, but say so).
-Usage: python benchmarks/bench_darts.py [--ratio-only] [--threads 1 2] [--batch 16] [--layers 8] [--channels 16]
+Usage: python benchmarks/bench_darts.py [--ratio-only] [--threads 1 2] [--sizes 3x4@16 8x16@32] [--batches 16 64]
+       [--orders first second] [--batch 16] [--layers 8] [--channels 16]
        [--eval-layers 20] [--eval-channels 36] [--eval-batch 16] [--repeats 5] [--out results/bench/x.csv]
 """
 import argparse
@@ -52,10 +55,10 @@ def search_step_fn(net, arch, opt, loader, counter):
     return step
 
 
-def make_search(args, order, skip_zero, alpha_scale=None, temperature=1.0, channels_last=False):
+def make_search(args, order, skip_zero, alpha_scale=None, temperature=1.0, channels_last=False, layers=None, channels=None):
     seed_everything(0)
     torch.utils.deterministic.fill_uninitialized_memory = False    # as build_search: no NaN-filling of new tensors
-    net = SearchNetwork(C=args.channels, layers=args.layers, skip_zero=skip_zero,
+    net = SearchNetwork(C=channels or args.channels, layers=layers or args.layers, skip_zero=skip_zero,
                         schedule=ConstantTemperature(temperature))
     if alpha_scale is not None:             # a late-search state: one op per edge far ahead of the rest
         with torch.no_grad():
@@ -67,26 +70,31 @@ def make_search(args, order, skip_zero, alpha_scale=None, temperature=1.0, chann
     return net, arch, opt
 
 
-def plain_vs_archft(args, data):
-    "Interleaved search steps (first order): the plain mixture, then archft's, `repeats` times; medians and ratio."
+PLAIN = dict(polyphase=False, share=False, batch=False)    # every op of every edge on its own, as DARTS' code
+ARCHFT = dict(polyphase=True, share=True, batch=True)
+
+
+def plain_vs_archft(args, data, layers, channels, image_size, batch, order):
+    "Interleaved search steps: the plain mixture, then archft's, `repeats` times after one warm-up; medians and ratio."
     setups = {}
     for label, fast in [("plain mixture", False), ("archft", True)]:
-        loader = TensorLoader(data, args.batch, shuffle=True, augment=True, seed=0, channels_last=fast)
-        net, arch, opt = make_search(args, "first", skip_zero=fast, channels_last=fast)
+        loader = TensorLoader(data, batch, shuffle=True, augment=True, seed=0, channels_last=fast, image_size=image_size)
+        net, arch, opt = make_search(args, order, skip_zero=fast, channels_last=fast, layers=layers, channels=channels)
         setups[label] = (fast, search_step_fn(net, arch, opt, loader, [0]))
     times = {label: [] for label in setups}
     for r in range(args.repeats + 1):                   # round 0 warms up
         for label, (fast, step) in setups.items():
-            darts_ops.FAST_OPS.update(polyphase=fast, share=fast)
+            darts_ops.FAST_OPS.update(ARCHFT if fast else PLAIN)
             t = time.perf_counter(); step(); dt = time.perf_counter() - t
             if r: times[label].append(dt)
-    darts_ops.FAST_OPS.update(polyphase=True, share=True)
+    darts_ops.FAST_OPS.update(ARCHFT)
     med = {label: statistics.median(v) for label, v in times.items()}
+    what = f"search step, {order} order, {layers} cells x {channels} ch, {image_size}px, batch {batch}"
     for label, v in times.items():
-        print(f"{'search step, first order, ' + label:<48s} {med[label]:8.3f} s/step (median of {len(v)}; "
-              f"{', '.join(f'{x:.2f}' for x in v)})")
-    print(f"archft speed-up over the plain mixture: {med['plain mixture'] / med['archft']:.2f}x")
-    return [dict(step="search step, first order", arm=label, median_s=med[label], times_s=" ".join(f"{x:.3f}" for x in v),
+        print(f"{what}, {label:<14s} {med[label]:8.3f} s/step (median of {len(v)}; {', '.join(f'{x:.2f}' for x in v)})")
+    print(f"{what}: archft {med['plain mixture'] / med['archft']:.2f}x the plain mixture", flush=True)
+    return [dict(step=f"search step, {order} order", order=order, layers=layers, channels=channels, image_size=image_size,
+                 batch=batch, arm=label, median_s=med[label], times_s=" ".join(f"{x:.3f}" for x in v),
                  speedup_over_plain=med["plain mixture"] / med[label]) for label, v in times.items()]
 
 
@@ -101,6 +109,10 @@ def main():
     ap.add_argument("--eval-batch", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--ratio-only", action="store_true", help="only archft against the plain mixture")
+    ap.add_argument("--sizes", nargs="+", default=["3x4@16", "8x16@32"],
+                    help="search networks of the ratio: CELLSxCHANNELS@PIXELS (the gap study's, the published)")
+    ap.add_argument("--batches", type=int, nargs="+", default=[16, 64])
+    ap.add_argument("--orders", nargs="+", default=["first", "second"])
     ap.add_argument("--out", default=None, help="CSV path (default results/bench/bench_darts-<hardware>.csv)")
     args = ap.parse_args()
     data = load_dataset("cifar10-subset")
@@ -114,10 +126,15 @@ def main():
     for threads in args.threads:
         torch.set_num_threads(threads)
         print(f"\n--- torch threads: {threads}")
-        load = os.getloadavg()[0]
-        rows += [dict(hardware=hw, torch=torch.__version__, threads=threads, layers=args.layers, channels=args.channels,
-                      batch=args.batch, repeats=args.repeats, load_average_1min=round(load, 2), **r)
-                 for r in plain_vs_archft(args, data)]
+        for size in args.sizes:
+            cells, rest = size.split("x"); ch, px = rest.split("@")
+            for batch in args.batches:
+                for order in args.orders:
+                    load = os.getloadavg()[0]
+                    rows += [dict(hardware=hw, torch=torch.__version__, threads=threads, repeats=args.repeats,
+                                  load_average_1min=round(load, 2), **r)
+                             for r in plain_vs_archft(args, data, int(cells), int(ch), int(px), batch, order)]
+            pd.DataFrame(rows).to_csv(out, index=False)      # written as it goes: a long run keeps what it measured
         if args.ratio_only: continue
         rates = {}
         for label, order, skip, cl in [("search step, first order", "first", True, False),

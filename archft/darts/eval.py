@@ -141,6 +141,7 @@ class EvalConfig:
     n_train: int | None = None
     seed: int = 0
     channels_last: bool = True
+    image_size: int = 32           # pixels the images are resized to after augmentation (16: as the gap study's search)
 
 
 def eval_config(profile="auto", dataset: str | None = None, seed: int = 0, **overrides) -> EvalConfig:
@@ -166,8 +167,8 @@ def train_eval(genotype: Genotype, cfg: EvalConfig, device="auto", checkpoint=No
     if max_test is not None and max_test < len(test):  # a stratified subset: test sets are often sorted by class
         test = test.subset(stratified_split(test.labels, max_test / len(test), seed=0)[1])
     loader = TensorLoader(train, cfg.batch_size, shuffle=True, augment=True, drop_last=True, seed=cfg.seed, device=device,
-                          channels_last=cfg.channels_last)
-    test_loader = TensorLoader(test, 250, device=device, channels_last=cfg.channels_last)
+                          channels_last=cfg.channels_last, image_size=cfg.image_size)
+    test_loader = TensorLoader(test, 250, device=device, channels_last=cfg.channels_last, image_size=cfg.image_size)
     seed_everything(cfg.seed)
     net = EvalNetwork(genotype, cfg.channels, train.num_classes, cfg.layers, auxiliary=cfg.auxiliary_weight > 0).to(device)
     if cfg.channels_last: net = net.to(memory_format=torch.channels_last)

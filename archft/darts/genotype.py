@@ -16,7 +16,7 @@ from .ops import PRIMITIVES
 # %% auto #0
 __all__ = ['Genotype', 'STEPS', 'N_EDGES', 'DARTS_V1', 'DARTS_V2', 'TD_DARTS_EPOCH44', 'TD_DARTS_EPOCH50', 'PUBLISHED',
            'edge_index', 'derive_cell', 'derive_genotype', 'count_op', 'genotype_to_dict', 'genotype_from_dict',
-           'genotype_to_json', 'genotype_from_json', 'plot_cell', 'plot_genotype']
+           'genotype_to_json', 'genotype_from_json', 'random_genotype', 'plot_cell', 'plot_genotype']
 
 # %% ../../nbs/22_darts_genotype.ipynb #73aeec12
 Genotype = namedtuple("Genotype", "normal normal_concat reduce reduce_concat")
@@ -104,6 +104,16 @@ TD_DARTS_EPOCH50 = Genotype(   # slides: "Genotypes, Epoch 50" (the final epoch)
             ("skip_connect", 2), ("sep_conv_3x3", 1), ("skip_connect", 2), ("skip_connect", 3)], reduce_concat=_C)
 PUBLISHED = {"DARTS_V1": DARTS_V1, "DARTS_V2": DARTS_V2,
              "TD_DARTS_EPOCH44": TD_DARTS_EPOCH44, "TD_DARTS_EPOCH50": TD_DARTS_EPOCH50}
+
+# %% ../../nbs/22_darts_genotype.ipynb #5d712262
+def random_genotype(seed: int, steps: int = STEPS, primitives=PRIMITIVES) -> Genotype:
+    "A uniformly random cell pair: per node 2 distinct earlier inputs, each with a random non-`none` op."
+    rng = np.random.default_rng(seed)
+    ops = [op for op in primitives if op != "none"]
+    def cell():
+        return [(ops[rng.integers(len(ops))], int(j)) for i in range(steps) for j in sorted(rng.choice(2 + i, 2, replace=False))]
+    concat = list(range(2, 2 + steps))
+    return Genotype(normal=cell(), normal_concat=concat, reduce=cell(), reduce_concat=concat)
 
 # %% ../../nbs/22_darts_genotype.ipynb #d850705b
 _OP_COLORS = {"max_pool_3x3": "tab:blue", "avg_pool_3x3": "tab:cyan", "skip_connect": "tab:gray",

@@ -5,16 +5,19 @@
 # %% ../../nbs/23_darts_model.ipynb #b8458884
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .ops import PRIMITIVES, OPS, FAST_OPS, FactorizedReduce, ReLUConvBN, Zero
+from .ops import PRIMITIVES, OPS, FAST_OPS, FactorizedReduce, ReLUConvBN, Zero, depthwise
 from .genotype import Genotype, derive_genotype, N_EDGES, STEPS
 from ..temperature import TemperatureSchedule, ConstantTemperature, mixed_weights
 
 # %% auto #0
-__all__ = ['MixedOp', 'active_ops', 'SearchCell', 'SearchNetwork', 'discrete_weights', 'weight_entropy']
+__all__ = ['MixedOp', 'active_ops', 'batched_bn', 'batched_op', 'state_edges', 'SearchCell', 'SearchNetwork', 'discrete_weights',
+           'weight_entropy', 'alpha_entropy']
 
 # %% ../../nbs/23_darts_model.ipynb #5a568d77
 class MixedOp(nn.Module):
@@ -60,6 +63,75 @@ def active_ops(weights: torch.Tensor, primitives=PRIMITIVES, skip: bool = True):
     nz = (weights != 0).tolist()
     return [[k for k, keep in enumerate(row) if keep and k != none] for row in nz]
 
+# %% ../../nbs/23_darts_model.ipynb #fd5667ba
+def batched_bn(x: torch.Tensor, bns) -> torch.Tensor:
+    """BatchNorm of `x` (N, n*C, H, W): n stacked groups of C channels, group i normalised with `bns[i]`'s settings and
+    statistics (running statistics updated as each module would update its own)."""
+    if len(bns) == 1: return bns[0](x)
+    b0 = bns[0]
+    w = torch.cat([b.weight for b in bns]) if b0.affine else None
+    bias = torch.cat([b.bias for b in bns]) if b0.affine else None
+    if not b0.track_running_stats: return F.batch_norm(x, None, None, w, bias, True, 0.0, b0.eps)
+    rm, rv = torch.cat([b.running_mean for b in bns]), torch.cat([b.running_var for b in bns])
+    if not b0.training: return F.batch_norm(x, rm, rv, w, bias, False, 0.0, b0.eps)
+    factor = b0.momentum
+    if factor is None:          # cumulative average (BN re-estimation): the factor is 1 / each module's count
+        counts = torch.stack([b.num_batches_tracked for b in bns]).tolist()
+        if len(set(counts)) > 1: return torch.cat([b(y) for b, y in zip(bns, x.chunk(len(bns), 1))], 1)
+        factor = 1.0 / (counts[0] + 1)
+    y = F.batch_norm(x, rm, rv, w, bias, True, factor, b0.eps)
+    with torch.no_grad():
+        for b, m, v in zip(bns, rm.chunk(len(bns)), rv.chunk(len(bns))):
+            b.running_mean.copy_(m); b.running_var.copy_(v); b.num_batches_tracked.add_(1)
+    return y
+
+# %% ../../nbs/23_darts_model.ipynb #f8efd3ab
+def _sep_half(dils, x, n):
+    "n `DilConv`s, input already ReLU'd: x is one state (repeated n times) or n stacked inputs (N, n*C, H, W)."
+    _, dw, _, _ = dils[0]
+    if x.shape[1] != n * dw.in_channels: x = x.repeat(1, n, 1, 1)
+    x = depthwise(x, torch.cat([d[1].weight for d in dils]), dw.stride[0], dw.padding[0], dw.dilation[0])
+    x = F.conv2d(x, torch.cat([d[2].weight for d in dils]), None, 1, 0, 1, n)      # n pointwise convs, one grouped conv
+    return batched_bn(x, [d[3] for d in dils])
+
+
+def batched_op(name: str, ops, h: torch.Tensor, hr: torch.Tensor | None):
+    """Primitive `name` of n edges (their modules `ops`) reading the same state `h` (`hr` = relu(h)), as one grouped
+    computation: (N, n*C, H', W'), edge i's output in channels i*C..(i+1)*C. Skip at stride 1 is not batched (None)."""
+    n = len(ops)
+    if name.startswith("dil_conv"): return _sep_half(ops, hr, n)
+    if name.startswith("sep_conv"):
+        return _sep_half([o[1] for o in ops], F.relu(_sep_half([o[0] for o in ops], hr, n)), n)
+    if "pool" in name:          # the pooling is shared, its BN is per edge
+        p = ops[0][0](h)
+        return batched_bn(p if n == 1 else p.repeat(1, n, 1, 1), [o[1] for o in ops])
+    if name == "skip_connect" and isinstance(ops[0], FactorizedReduce):
+        a = F.conv2d(hr, torch.cat([o.conv1.weight for o in ops]), None, 2)            # same input: one dense 1x1 conv
+        b = F.conv2d(hr[:, :, 1:, 1:], torch.cat([o.conv2.weight for o in ops]), None, 2)
+        N, _, H, W = a.shape
+        y = torch.stack([a.reshape(N, n, -1, H, W), b.reshape(N, n, -1, H, W)], 2).reshape(N, -1, H, W)
+        return batched_bn(y, [o.bn for o in ops])
+    return None
+
+
+def state_edges(h: torch.Tensor, edges, e_idx, weights: torch.Tensor, active) -> torch.Tensor | None:
+    """The mixed outputs of the edges `e_idx` (modules `edges`), all reading state `h`: (N, n, C, H', W'), or None when
+    no op of them is active. Each primitive runs once for all its active edges (`batched_op`); `none` is skipped."""
+    n, hr, total = len(e_idx), None, None
+    prims = edges[e_idx[0]].primitives
+    for k, name in enumerate(prims):
+        if name == "none": continue
+        sel = [i for i, e in enumerate(e_idx) if active[e] is None or k in active[e]]
+        if not sel: continue
+        es = [e_idx[i] for i in sel]
+        w = weights[es, k].view(1, -1, 1, 1, 1)
+        if hr is None and "pool" not in name: hr = F.relu(h)
+        y = batched_op(name, [edges[e].ops[k] for e in es], h, hr)
+        z = h.unsqueeze(1) * w if y is None else y.view(y.shape[0], len(es), -1, *y.shape[2:]) * w
+        if len(sel) < n: z = z.new_zeros(z.shape[0], n, *z.shape[2:]).index_add(1, torch.tensor(sel, device=z.device), z)
+        total = z if total is None else total + z
+    return total
+
 # %% ../../nbs/23_darts_model.ipynb #475a9657
 class SearchCell(nn.Module):
     def __init__(self, C_pp: int, C_p: int, C: int, reduction: bool, reduction_prev: bool,
@@ -73,6 +145,7 @@ class SearchCell(nn.Module):
 
     def forward(self, s0, s1, weights, active):
         states = [self.pre0(s0), self.pre1(s1)]
+        if FAST_OPS["batch"]: return self._forward_by_state(states, weights, active)
         shared = [{} for _ in range(2 + self.steps)] if FAST_OPS["share"] else [None] * (2 + self.steps)
         e = 0
         for i in range(self.steps):
@@ -82,6 +155,21 @@ class SearchCell(nn.Module):
                 s = y if s is None else s + y
             e += len(states)
             states.append(s)
+        return torch.cat(states[-self.multiplier:], dim=1)
+
+    def _forward_by_state(self, states, weights, active):
+        "The same sums, state by state: every edge leaving a state at once, as soon as the state is complete."
+        first = [sum(2 + k for k in range(i)) for i in range(self.steps)]     # edge index of (node i, state 0)
+        acc = [None] * self.steps
+        for j in range(2 + self.steps):
+            if j >= 2:          # node j - 2 has received every edge (they leave states < j)
+                if acc[j - 2] is None: acc[j - 2] = self.edges[first[j - 2]].zero(states[0])
+                states.append(acc[j - 2])
+            nodes = list(range(max(0, j - 1), self.steps))
+            if not nodes: continue
+            out = state_edges(states[j], self.edges, [first[i] + j for i in nodes], weights, active)
+            if out is None: continue
+            for q, i in enumerate(nodes): acc[i] = out[:, q] if acc[i] is None else acc[i] + out[:, q]
         return torch.cat(states[-self.multiplier:], dim=1)
 
 # %% ../../nbs/23_darts_model.ipynb #c4e9460d
@@ -168,3 +256,11 @@ def weight_entropy(weights: torch.Tensor) -> float:
     "Mean entropy (nats) of the mixing weights over edges; log 8 = 2.08 is uniform, 0 one-hot."
     w = weights.detach().double()
     return float(-(w * w.clamp_min(1e-300).log()).sum(-1).mean())
+
+# %% ../../nbs/23_darts_model.ipynb #a82ff85f
+def alpha_entropy(alpha: torch.Tensor, temperature: float = 1.0, primitives=PRIMITIVES) -> float:
+    """Normalised entropy of softmax(alpha / T) over the ops other than `none` (the ops a derived cell can keep), mean
+    over edges: 1.0 = uniform, 0 = one-hot. At T = 1 it measures alpha itself, whatever temperature the search used."""
+    keep = [k for k, name in enumerate(primitives) if name != "none"]
+    w = torch.softmax(alpha.detach().double()[:, keep] / float(temperature), -1)
+    return float(-(w * w.clamp_min(1e-300).log()).sum(-1).mean() / math.log(len(keep)))

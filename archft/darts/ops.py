@@ -10,8 +10,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['PRIMITIVES', 'FAST_OPS', 'OPS', 'Zero', 'ReLUConvBN', 'dilated_depthwise', 'DilConv', 'SepConv', 'FactorizedReduce',
-           'make_op']
+__all__ = ['PRIMITIVES', 'FAST_OPS', 'OPS', 'Zero', 'ReLUConvBN', 'depthwise', 'dilated_depthwise', 'DilConv', 'SepConv',
+           'FactorizedReduce', 'make_op']
 
 # %% ../../nbs/20_darts_ops.ipynb #c717e966
 PRIMITIVES = ["none", "max_pool_3x3", "avg_pool_3x3", "skip_connect",
@@ -33,27 +33,34 @@ class ReLUConvBN(nn.Sequential):
                          nn.BatchNorm2d(c_out, affine=affine))
 
 
-FAST_OPS = {"polyphase": True, "share": True}   # switches for benchmarks and exactness tests (off = plain mixture)
+FAST_OPS = {"polyphase": True, "share": True, "batch": True}   # switches for benchmarks and exactness tests (off = plain mixture)
+
+
+def depthwise(x: torch.Tensor, weight: torch.Tensor, stride: int = 1, padding: int = 0, dilation: int = 1) -> torch.Tensor:
+    """The depthwise conv of `x` (groups = its channels) with `weight`. With dilation 2 and padding k - 1 it runs as an
+    undilated conv on the polyphase components of `x` (pixels of equal row and column parity): the same products and
+    sums, but CPU convolution kernels (oneDNN) are several times faster without dilation, above all in the backward
+    pass. Stride 2 only reads the even-even component. Odd sizes fall back to the dilated conv."""
+    N, C, H, W = x.shape
+    k = weight.shape[-1]
+    if (not FAST_OPS["polyphase"] or dilation != 2 or padding != k - 1 or H % 2 or W % 2 or stride not in (1, 2)
+            or weight.shape[-2] != k):
+        return F.conv2d(x, weight, None, stride, padding, dilation, C)
+    cl = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+    fmt = torch.channels_last if cl else torch.contiguous_format
+    if stride == 2:
+        return F.conv2d(x[:, :, ::2, ::2].contiguous(memory_format=fmt), weight, None, 1, padding // 2, 1, C)
+    xs = x.reshape(N, C, H // 2, 2, W // 2, 2).permute(0, 3, 5, 1, 2, 4).reshape(4 * N, C, H // 2, W // 2)
+    y = F.conv2d(xs.contiguous(memory_format=fmt), weight, None, 1, padding // 2, 1, C)
+    y = y.reshape(N, 2, 2, C, H // 2, W // 2).permute(0, 3, 4, 1, 5, 2).reshape(N, C, H, W)
+    return y.contiguous(memory_format=fmt)
 
 
 def dilated_depthwise(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
-    """`conv(x)` for a depthwise conv with dilation 2 and padding dilation * (k - 1) / 2, computed as an undilated conv
-    on the polyphase components of `x` (pixels of equal row and column parity): the same products and sums, but CPU
-    convolution kernels (oneDNN) are several times faster without dilation, above all in the backward pass.
-    Stride 2 only reads the even-even component. Falls back to `conv(x)` when this does not apply (odd sizes)."""
-    N, C, H, W = x.shape
-    k, d, s, pad = conv.kernel_size[0], conv.dilation[0], conv.stride[0], conv.padding[0]
-    if (not FAST_OPS["polyphase"] or d != 2 or pad != k - 1 or H % 2 or W % 2 or conv.groups != C
-            or conv.kernel_size[0] != conv.kernel_size[1] or s not in (1, 2)):
+    "`conv(x)` for a depthwise `conv`, through `depthwise` (polyphase when dilated by 2)."
+    if conv.groups != x.shape[1] or conv.stride[0] != conv.stride[1] or conv.padding[0] != conv.padding[1]:
         return conv(x)
-    cl = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
-    fmt = torch.channels_last if cl else torch.contiguous_format
-    if s == 2:
-        return F.conv2d(x[:, :, ::2, ::2].contiguous(memory_format=fmt), conv.weight, None, 1, pad // 2, 1, C)
-    xs = x.reshape(N, C, H // 2, 2, W // 2, 2).permute(0, 3, 5, 1, 2, 4).reshape(4 * N, C, H // 2, W // 2)
-    y = F.conv2d(xs.contiguous(memory_format=fmt), conv.weight, None, 1, pad // 2, 1, C)
-    y = y.reshape(N, 2, 2, C, H // 2, W // 2).permute(0, 3, 4, 1, 5, 2).reshape(N, C, H, W)
-    return y.contiguous(memory_format=fmt)
+    return depthwise(x, conv.weight, conv.stride[0], conv.padding[0], conv.dilation[0])
 
 
 class DilConv(nn.Sequential):

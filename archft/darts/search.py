@@ -21,12 +21,13 @@ from ..data import load_dataset, first_available, stratified_split, TensorLoader
 from ..train import evaluate, save_checkpoint, load_checkpoint
 from ..temperature import make_schedule, temperature_value
 from .genotype import genotype_to_dict, genotype_from_dict, count_op
-from .model import SearchNetwork, discrete_weights, weight_entropy
+from .model import SearchNetwork, discrete_weights, weight_entropy, alpha_entropy
 from .architect import Architect, weight_optimizer, weight_step
 
 # %% auto #0
-__all__ = ['SearchConfig', 'schedule_config', 'search_config', 'search_data', 'heldout_loader', 'SearchResult', 'bn_reestimated',
-           'discrete_accuracy', 'gap_accuracies', 'build_search', 'run_search', 'save_search']
+__all__ = ['SearchConfig', 'schedule_config', 'search_config', 'search_data', 'heldout_loader', 'alpha_entropies', 'op_shares',
+           'SearchResult', 'bn_reestimated', 'discrete_accuracy', 'gap_accuracies', 'build_search', 'run_search',
+           'save_search']
 
 # %% ../../nbs/25_darts_search.ipynb #4bcc1df8
 @dataclass
@@ -55,6 +56,8 @@ class SearchConfig:
     temp_lr: float | None = None   # learning rate of a learnable temperature's log T (None: arch_lr)
     temperature_in: str = "all"    # "all": T in every pass; "arch": only in the architecture step (T = 1 elsewhere)
     val_batch: int | None = None   # batch of the per-epoch validation pass over the architecture half (None: batch_size)
+    image_size: int = 32           # pixels the images are resized to after augmentation (16: as NAS-Bench-201's ImageNet16)
+    eval_every: int = 1            # validation and gap every k epochs and at the last (the entropies: every epoch)
 
 
 def schedule_config(kind: str, epochs: int, t_init: float = 10.0, t_end: float = 0.1) -> dict:
@@ -91,7 +94,7 @@ def search_data(cfg: SearchConfig, device="cpu"):
         perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(cfg.seed))
         i_w, i_a = perm[: len(data) // 2].sort().values, perm[len(data) // 2:].sort().values
     kw = dict(batch_size=cfg.batch_size, shuffle=True, augment=True, drop_last=True, device=device,
-              channels_last=cfg.channels_last)
+              channels_last=cfg.channels_last, image_size=cfg.image_size)
     return (TensorLoader(data.subset(i_w), seed=cfg.seed, **kw),
             TensorLoader(data.subset(i_a), seed=cfg.seed + 1, **kw), data.num_classes)
 
@@ -101,7 +104,25 @@ def heldout_loader(cfg: SearchConfig, device="cpu", batch_size: int = 250):
     data = load_dataset(cfg.dataset, train=False)
     if cfg.gap_images < len(data):
         data = data.subset(stratified_split(data.labels, cfg.gap_images / len(data), seed=cfg.seed)[1])
-    return TensorLoader(data, batch_size, device=device, channels_last=cfg.channels_last)
+    return TensorLoader(data, batch_size, device=device, channels_last=cfg.channels_last, image_size=cfg.image_size)
+
+# %% ../../nbs/25_darts_search.ipynb #4801346f
+def alpha_entropies(net: SearchNetwork) -> dict:
+    """Normalised non-`none` entropies (`alpha_entropy`) of both cells at T = 1 (`entropy_t1_*`: has alpha moved?) and at
+    the search's current T (`entropy_t_*`: how sharp the mixture it runs is)."""
+    T = float(net.temperature())
+    return {f"entropy_{t}_{cell}": alpha_entropy(a, temp, net.primitives)
+            for t, temp in (("t1", 1.0), ("t", T)) for cell, a in (("normal", net.alpha_normal), ("reduce", net.alpha_reduce))}
+
+# %% ../../nbs/25_darts_search.ipynb #ccd896f9
+def op_shares(g) -> dict:
+    "Share of skip connections and of pooling ops among the ops a genotype keeps, normal cell and both cells."
+    out = {}
+    for cell, genes in (("normal", g.normal), ("both", g.normal + g.reduce)):
+        ops = [op for op, _ in genes]
+        out[f"skip_share_{cell}"] = sum(op == "skip_connect" for op in ops) / len(ops)
+        out[f"pool_share_{cell}"] = sum("pool" in op for op in ops) / len(ops)
+    return out
 
 # %% ../../nbs/25_darts_search.ipynb #b9754c11
 @dataclass
@@ -183,7 +204,8 @@ def run_search(cfg: SearchConfig, device="auto", checkpoint: str | os.PathLike |
     w_loader, a_loader, num_classes = search_data(cfg, device)
     heldout = heldout_loader(cfg, device) if cfg.gap_bn_batches > 0 else None
     v_loader = a_loader if cfg.val_batch is None else TensorLoader(   # larger batches: a cheaper pass, same images
-        a_loader.data, cfg.val_batch, augment=True, seed=cfg.seed + 1, device=device, channels_last=cfg.channels_last)
+        a_loader.data, cfg.val_batch, augment=True, seed=cfg.seed + 1, device=device, channels_last=cfg.channels_last,
+        image_size=cfg.image_size)
     arch_only = cfg.temperature_in == "arch"
     net, arch, opt, sched = build_search(cfg, num_classes, device)
     state, start, log = load_checkpoint(checkpoint), 0, []
@@ -213,15 +235,17 @@ def run_search(cfg: SearchConfig, device="auto", checkpoint: str | os.PathLike |
             bar.update(1)
         sched.step()
         T = temperature_value(net.schedule, epoch)
-        val_acc = evaluate(net, v_loader)
+        scored = (epoch + 1) % cfg.eval_every == 0 or epoch == cfg.epochs - 1
+        val_acc = evaluate(net, v_loader) if scored else float("nan")
         g = net.genotype()
         w_n, w_r = (w.detach().cpu() for w in net.arch_weights())
         gap = {}
-        if cfg.gap_bn_batches > 0:     # the discretisation gap: mixture minus derived network, same weights
+        if cfg.gap_bn_batches > 0 and scored:     # the discretisation gap: mixture minus derived network, same weights
             gap = gap_accuracies(net, heldout, w_loader, cfg.gap_bn_batches, bn_start=(epoch + 1) * steps, genotype=g)
         log.append(dict(epoch=epoch, temperature=T, lr=lr, arch_steps=(epoch + 1) * steps,
                         train_loss=loss_sum / seen, train_acc=correct / seen,
                         val_acc=val_acc, **gap, entropy_normal=weight_entropy(w_n), entropy_reduce=weight_entropy(w_r),
+                        **alpha_entropies(net), **op_shares(g),
                         genotype=json.dumps(genotype_to_dict(g)),
                         skip_normal=count_op(g, cell="normal"), skip_reduce=count_op(g, cell="reduce"),
                         skip_total=count_op(g, cell="both"),
