@@ -131,7 +131,7 @@ LEGACY = {  # (experiment, old sentence) -> [(claim id, arm of `values`, arm of 
         "TD-DARTS test accuracy (%) on CIFAR-100, best-epoch cell", "TD-DARTS minus DARTS test accuracy (points)",
         "DARTS test accuracy (%) on CIFAR-100; ours: T = 1, same order as the TD-DARTS run",
         "TD-DARTS params (M), found cell at 20 cells x 36 channels", "best search epoch is before the last")},
-    ("td_darts_gap", "TD-DARTS' final discretisation gap is smaller than DARTS'"): [("slides.gap", "linear", "darts", {})],
+    ("td_darts_gap", "TD-DARTS' final discretisation gap is smaller than DARTS'"): [("variant.slides.gap.darts_at_t1", "linear", "darts", {})],
     ("td_darts_gap", "TD-DARTS' mixing weights are sharper than DARTS' (normal-cell entropy at the chosen epoch)"):
         [("slides.sharpness", "linear", "darts", {})],
 }

@@ -19,9 +19,9 @@ from .legacy import claim_evidence, legacy_evidence, write_claims  # noqa: F401 
 from .stats import detectable, paired_difference, paired_difference_by, summarize  # noqa: F401 (idem)
 
 # %% auto #0
-__all__ = ['RANK', 'FINDING', 'collect', 'measured', 'derive', 'verdicts', 'printed', 'claim_rows', 'provenance', 'forward_macs',
-           'paper_cost', 'darts_cost', 'would_test', 'findings', 'render', 'reproduce_runs', 'write_report',
-           'read_verdicts', 'main']
+__all__ = ['RANK', 'FINDING', 'collect', 'measured', 'beside', 'derive', 'verdicts', 'printed', 'claim_rows', 'provenance',
+           'forward_macs', 'paper_cost', 'darts_cost', 'would_test', 'findings', 'render', 'reproduce_runs',
+           'write_report', 'read_verdicts', 'main']
 
 # %% ../nbs/94_report.ipynb #4095d92f
 def collect(results) -> tuple[pd.DataFrame, dict]:
@@ -58,6 +58,16 @@ def measured(k: Case) -> str:
         return ", ".join(map(str, vals[:2])) + (f" (+{len(vals) - 2} more)" if len(vals) > 2 else "")
     arms = [a for a in c.arms if (k.ev.arm == a).any()]
     return " vs ".join(f"{a} {_fmt(k.arm(a), c)}" if len(arms) > 1 else _fmt(k.arm(a), c) for a in arms) + (f" {c.unit}" if c.unit else "")
+
+# %% ../nbs/94_report.ipynb #b3e5a1c0
+def beside(c: Claim, ev: pd.DataFrame, regime: str) -> str:
+    "The claims registered beside `c` (`Claim.beside`) in `regime`, each of `c`'s arms' mean: what a gap is read with."
+    out = []
+    for b in c.beside:
+        e = ev[(ev.claim_id == b) & (ev.regime == regime) & ev.arm.isin(c.arms)]
+        if len(e): out.append(f"{b.split('.')[-1]} " + " vs ".join(
+            f"{a} {_fmt(pd.to_numeric(e[e.arm == a].value, errors='coerce'), CLAIMS[b])}" for a in c.arms if (e.arm == a).any()))
+    return f" ({'; '.join(out)})" if out else ""
 
 # %% ../nbs/94_report.ipynb #75cb6377
 def derive(c: Claim, e: pd.DataFrame) -> tuple[Claim, pd.DataFrame]:
@@ -97,7 +107,8 @@ def verdicts(results) -> pd.DataFrame:
         else: c_, e = derive(c, e) if c.formula and set(c.arms) <= set(e.arm) else (c, e)
         k = Case(c_, e[e.arm.isin(c_.arms)], rec, {d: done[d, regime] for d in c.derived_from if (d, regime) in done})
         v = done[cid, regime] = judge(k)
-        rows.append(_row(c, regime, rec, v, len(k.seeds), measured(k) if v.verdict != "not run" else "", e.run.iloc[0]))
+        shown = measured(k) + beside(c, ev, regime) if v.verdict != "not run" else ""
+        rows.append(_row(c, regime, rec, v, len(k.seeds), shown, e.run.iloc[0]))
     for run, rec in records.items():
         for cid, why in (rec.get("not_testable") or {}).items():
             if (cid, rec["regime"]) not in done and cid in CLAIMS:
