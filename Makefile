@@ -37,12 +37,13 @@ test: setup
 # one-thread jobs do 1.2x the work of one 2-thread job, while a 2-thread job beside another runs 10x slower (README,
 # "Threads"). Runs that read another's results share its lane: fig4 and early_stopping read fig3's searches.
 # The cpu profile is the study's size (5 seeds); two runs are cut further so both lanes end within 2.5 hours on the
-# 2-core AMD EPYC: ResNet-50 searches for $(SMALL_RUN) without the supernet-init variant, and the run where the mutation
-# is live takes the medium scope at 40x40: from 33x33 to 47x47 layer3 runs on 3x3 maps and layer4 on 2x2, so 5 of the
+# 2-core AMD EPYC: the run where the mutation is live takes the medium scope at 40x40: from 33x33 to 47x47 layer3 runs on 3x3 maps and layer4 on 2x2, so 5 of the
 # scope's 8 mutable layers are live, as at 64x64 (archft.space.live_layers), at 57% of the 64x64 network's multiply-adds.
 # The lanes are balanced by the runs' measured times (results/reproduce_cpu.log; 5 seeds, AMD EPYC: fig3.resnet18 65 min,
 # fig4 and early_stopping under a minute from its searches; the gap study 47 min, td_darts_cifar10 14 min).
-LANE_1 ?= table1 table2 temperature td_darts_cifar100 fig3.resnet50 fig4.resnet50 fig3.resnet18-40px td_darts_cifar10
+# ResNet-50 (Fig. 3b, 4b) is in no lane: the source network archft can pretrain here (3.2% Tiny ImageNet top-1) does not
+# transfer, so its rows read "not run" with the GPU command (REPORT.md); LANE_1="... fig3.resnet50 fig4.resnet50" runs them.
+LANE_1 ?= table1 table2 temperature td_darts_cifar100 fig3.resnet18-40px td_darts_cifar10
 LANE_2 ?= fig3.resnet18 fig4.resnet18 early_stopping td_darts_gap
 SMALL_RUN ?= {search_iters: 100, finetune_iters: 150}
 ARGS_fig3.resnet18 ?= -p arch resnet18

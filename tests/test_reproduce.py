@@ -59,7 +59,7 @@ def test_report_command_line(tmp_path):
 TINY_PAPER = dict(
     target_datasets=["cifar10-subset"], weights_source="fashion-mnist", source_dataset="fashion-mnist", threads=1,
     pretrain_steps=2, pretrain_n_per_class=8, n_per_class=8, max_test_images=40, batch_size=8, eval_batch_size=40,
-    search_iters=6, supernet_steps_per_sample=2, reward_batches=1, es_patience=1, rc_window=2, rc_patience=2,
+    search_iters=6, supernet_steps_per_sample=2, reward_batches=1, holdout_batches=0, es_patience=1, rc_window=2, rc_patience=2,
     finetune_iters=4, eval_every=2, scopes=["small"], seeds=[0, 1],
     darts_layers=3, darts_channels=4, darts_epochs=2, darts_batch_size=8, darts_n_train=32, darts_gap_seeds=[0, 1],
     eval_layers=3, eval_channels=4, eval_epochs=1, eval_batch=16, eval_n_train=32)
