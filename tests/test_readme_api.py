@@ -37,3 +37,18 @@ def test_readme_example(image_folder, tmp_path, monkeypatch):
     from archft.supernet import build_model
     model = build_model("resnet18", plain.actions, "small", num_classes=3, weights=exp.base)
     assert model.eval()(torch.zeros(1, 3, 32, 32)).shape == (1, 3)
+
+
+def test_readme_export_path(tmp_path):
+    "The README's export of the found model (torch.export, not the deprecated torch.jit.script) runs and matches."
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert 'torch.export.export(tv, (torch.zeros(2, 3, 224, 224),), dynamic_shapes={"x": {0: batch}})' in readme
+    assert "scripted = torch.jit.script" not in readme
+    from archft.supernet import build_model, to_torchvision
+    tv = to_torchvision(build_model("resnet18", [1, 0, 0, 1], "small", num_classes=3)).eval()
+    x = torch.randn(5, 3, 32, 32)                                              # another batch size than the example's
+    batch = torch.export.Dim("batch")                                          # as the README exports it
+    exported = torch.export.export(tv, (torch.zeros(2, 3, 32, 32),), dynamic_shapes={"x": {0: batch}})
+    torch.export.save(exported, tmp_path / "found.pt2")
+    again = torch.export.load(tmp_path / "found.pt2").module()
+    assert torch.allclose(again(x), tv(x), atol=1e-5)
