@@ -107,6 +107,9 @@ def verdicts(results) -> pd.DataFrame:
         else: c_, e = derive(c, e) if c.formula and set(c.arms) <= set(e.arm) else (c, e)
         k = Case(c_, e[e.arm.isin(c_.arms)], rec, {d: done[d, regime] for d in c.derived_from if (d, regime) in done})
         v = done[cid, regime] = judge(k)
+        planned = rec.get("seeds_planned") or []
+        if v.verdict != "not run" and 0 < len(k.seeds) < len(planned):     # a study still running: say how far it is
+            v = replace(v, why=f"{v.why}; {len(k.seeds)} of {len(planned)} planned seeds")
         shown = measured(k) + beside(c, ev, regime) if v.verdict != "not run" else ""
         rows.append(_row(c, regime, rec, v, len(k.seeds), shown, e.run.iloc[0]))
     for run, rec in records.items():
