@@ -20,6 +20,6 @@ setuptools.setup(
     # every `<extra>_requirements` key of settings.ini is an extra: pip install archft[dev], archft[ray]
     extras_require={k[:-len('_requirements')]: v.split() for k, v in cfg.items() if k.endswith('_requirements')},
     entry_points={'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"],
-                  'console_scripts': ['archft-report=archft.report:main']},
+                  'console_scripts': ['archft-report=archft.report:main', 'archft-cache=archft.cache:main']},
     zip_safe=False,
 )

@@ -16,10 +16,10 @@ from .evidence import changed_modules
 from .stats import detectable, floats, interval, within_digits
 
 # %% auto #0
-__all__ = ['JUDGED', 'UNJUDGED', 'VERDICTS', 'TESTABLE', 'PAPER_RECORD', 'STANDS_FOR', 'STEPS', 'Verdict', 'Case', 'case',
-           'regime_differences', 'not_run', 'setting', 'other_data', 'unequal_budgets', 'set_by_setup', 'derived',
-           'vacuous', 'seed_orders', 'censored', 'one_seed', 'judge_difference', 'judge_order', 'judge_value', 'judged',
-           'staleness', 'judge']
+__all__ = ['JUDGED', 'UNJUDGED', 'VERDICTS', 'TESTABLE', 'PAPER_RECORD', 'STANDS_FOR', 'GRID_UNITS', 'STEPS', 'Verdict', 'Case',
+           'case', 'regime_differences', 'not_run', 'setting', 'other_data', 'unequal_budgets', 'set_by_setup',
+           'derived', 'vacuous', 'seed_orders', 'censored', 'one_seed', 'judge_difference', 'judge_order',
+           'judge_value', 'judged', 'staleness', 'judge']
 
 # %% ../nbs/93_judge.ipynb #b7e91bfd
 JUDGED = ("reproduced", "not reproduced", "inconclusive")
@@ -147,14 +147,19 @@ def derived(k: Case) -> Verdict | None:
             return Verdict(v.verdict, v.testable, f"computed from {src}: {v.why}")
 
 # %% ../nbs/93_judge.ipynb #2251a8b2
+GRID_UNITS = ("iterations", "samples")   # events observed at the points of a grid (evaluations, samples)
+
+
 def vacuous(k: Case) -> Verdict | None:
+    "Arms that compared nothing: no live mutable layer at the input size, or the same numbers seed by seed."
     if k.claim.kind not in ("difference", "order"): return None
     a, b = (k.arm(x) for x in k.claim.arms)
     if len(a) and a.index.equals(b.index) and a.notna().all() and np.array_equal(a.values, b.values):
         live = _live(k.claim, _settings(k.record))
         if live and live[0] == 0:
             return Verdict("vacuous", "L", f"0 of {live[1]} mutable layers live at {_settings(k.record)['image_size']} px: the arms are one network")
-        return Verdict("vacuous", "V", f"arms identical on {len(a)} of {len(a)} seeds")
+        if k.claim.unit not in GRID_UNITS:   # on a grid, equal values are a tie of two events: judged
+            return Verdict("vacuous", "V", f"arms identical on {len(a)} of {len(a)} seeds")
 
 # %% ../nbs/93_judge.ipynb #5705aa05
 def seed_orders(k: Case) -> pd.Series:
@@ -199,6 +204,9 @@ def judge_difference(k: Case, sign_only: bool) -> Verdict:
     lo, hi = interval(d.values)
     s, u = c.scale, f" {c.unit}" if c.unit else ""
     why = f"Δ {d.mean() * s:+.3g}{u} [{lo * s:+.3g}, {hi * s:+.3g}], {len(d)} seeds; detectable {detectable(d.values) * s:.2g}"
+    if c.unit in GRID_UNITS and (d == 0).any():   # the grid's step is the smallest difference it can show
+        grid = _settings(k.record).get("eval_every") if c.unit == "iterations" else None
+        why += f"; tied on {int((d == 0).sum())} of {len(d)} seeds" + (f" (accuracy evaluated every {grid} iterations)" if grid else "")
     code = "S" if sign_only else "T"
     if c.direction == "equal":
         return Verdict("not reproduced" if lo > 0 or hi < 0 else "inconclusive", code, why)

@@ -14,6 +14,8 @@ from archft.config import get_profile
 from archft.train import _pid_alive
 from archft.units import UnitError, run_unit, run_units, scope_units, search_unit
 
+# one pytest-xdist worker runs them all, in order, beside one shared local cluster (make test runs two workers)
+pytestmark = pytest.mark.xdist_group("ray")
 TINY = dict(search_iters=4, finetune_iters=4, eval_every=2, n_per_class=8, max_test_images=50)
 
 

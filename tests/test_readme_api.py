@@ -28,15 +28,20 @@ def test_readme_example(image_folder, tmp_path, monkeypatch):
     from archft.pipeline import prepare, run_scope
     data = load_dataset(f"imagefolder:{image_folder}")
     assert data.images.shape == (36, 3, 32, 32) and data.classes == ["airplane", "automobile", "bird"]
-    exp = prepare("resnet18", profile="smoke", weights="fashion-mnist", dataset=f"imagefolder:{image_folder}",
-                  progress=False)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert 'prepare("resnet18", profile=get_profile("cpu", image_size=65), weights="imagenet"' in readme
+    from archft.config import get_profile
+    from archft.space import arch_layers, live_layers
+    assert len(live_layers("resnet18", "small", 65)) == len(arch_layers("resnet18", "small"))   # the search can matter
+    exp = prepare("resnet18", profile=get_profile("smoke", image_size=65), weights="fashion-mnist",
+                  dataset=f"imagefolder:{image_folder}", progress=False)
     out = run_scope(exp, "small", progress=False)
     assert len(out["search"].actions) == 4
     assert set(out["enas"].columns) >= {"iteration", "test_acc"} and len(out["vanilla"]) > 1
     plain = out["search"]
     from archft.supernet import build_model
     model = build_model("resnet18", plain.actions, "small", num_classes=3, weights=exp.base)
-    assert model.eval()(torch.zeros(1, 3, 32, 32)).shape == (1, 3)
+    assert model.eval()(torch.zeros(1, 3, 65, 65)).shape == (1, 3)
 
 
 def test_readme_export_path(tmp_path):
