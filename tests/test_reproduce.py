@@ -105,10 +105,16 @@ def test_unknown_override_names_the_valid_settings(tmp_path):
 
 
 def test_gap_study_caps_its_images_and_reruns_with_another_setting(tmp_path):
-    "The held-out images follow the profile's `max_test_images`; a changed setting finds its own checkpoints."
+    "The held-out images follow the profile's `max_test_images`; a changed setting finds its own checkpoints; `stored_only`."
     out, args = tmp_path / "results", dict(profile="smoke", schedules='["darts"]', retrain=False)
     first = run_notebook("td_darts_gap", out, tmp_path, overrides='{"darts_gap_seeds": [0]}', **args)
     assert first.returncode == 0, first.stderr[-3000:]
     capped = run_notebook("td_darts_gap", out, tmp_path, overrides='{"darts_gap_seeds": [0], "max_test_images": 50}', **args)  # same cache
     assert capped.returncode == 0, capped.stderr[-3000:]
     assert "gap on 50 held-out images" in (tmp_path / "td_darts_gap.ipynb").read_text()
+    # stored_only: the stored units are read, a seed without them is left out, nothing is computed
+    stored = run_notebook("td_darts_gap", out, tmp_path, overrides='{"darts_gap_seeds": [0, 1], "max_test_images": 50}',
+                          stored_only=True, **args)
+    assert stored.returncode == 0, stored.stderr[-3000:]
+    assert "seed 1: not every unit stored; left out (stored_only)" in (tmp_path / "td_darts_gap.ipynb").read_text()
+    assert json.loads((out / "td_darts_gap" / "smoke" / "summary.json").read_text())["seeds"] == [0]
