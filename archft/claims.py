@@ -286,7 +286,8 @@ OURS = [
           "the zero_pad reading is the vanilla network (bit-identical curves)"),
     _ours("setup.td_darts_gap.entropy", "setup", "level", "ln 8 = 2.079", "td_darts_gap",
           "mixing-weight entropy of each arm at the chosen epoch (uniform = ln 8)"),
-    *[_ours(f"setup.td_darts_gap.{k}", "setup", "level", "", "td_darts_gap", note) for k, note in (
+    *[_ours(f"setup.td_darts_gap.{k}", "setup", "level", "", "td_darts_gap", note, arms=("darts", "linear", "control"))
+      for k, note in (
         ("entropy_t1_normal", "each arm's normal-cell mixing-weight entropy at T = 1"),
         ("discrete_accuracy", "each arm's discrete-cell accuracy on the held-out images"),
         ("mixture_accuracy", "each arm's mixture accuracy on the held-out images"))],
