@@ -36,7 +36,7 @@ def profile_threads(p: Profile):
     "Run a block with the profile's `threads` (torch's intra-op threads; `None` leaves torch's default)."
     with torch_threads(p.threads or torch.get_num_threads()): yield
 
-
+# %% ../nbs/16_pipeline.ipynb #d121ec36
 @dataclass
 class Experiment:
     "The target task of a study: profile, data, loaders, pretrained base, seed, device."
@@ -119,7 +119,7 @@ class Experiment:
                     seeds=self.seed if seeds is None else seeds, figure=figure,
                     overrides=json.dumps(self.profile.overrides, sort_keys=True), record=self.record_digest)
 
-
+# %% ../nbs/16_pipeline.ipynb #b88a3ce3
 def prepare(arch: str = "resnet18", profile="auto", seed: int = 0, device="auto", weights: str | None = None,
             dataset: str | None = None, progress: bool = True) -> Experiment:
     "The experiment of `arch` under `profile` (a name or a `Profile`): target data, splits, pretrained base."
@@ -140,7 +140,7 @@ def prepare(arch: str = "resnet18", profile="auto", seed: int = 0, device="auto"
     source_key = Path(source).stem if source.endswith((".pt", ".pth")) else source.replace(":", "_").replace("/", "_")
     return Experiment(p, arch, seed, device, dataset, train, val, test, base, base.weights_source, source_key)
 
-# %% ../nbs/16_pipeline.ipynb #6e2f4385
+# %% ../nbs/16_pipeline.ipynb #0ac7e360
 # how training runs changes its numbers too (bf16, memory format): part of every key, with the device (see `key`)
 RUNTIME_READS = ("amp", "channels_last", "compile")
 SEARCH_READS = ("batch_size", "eval_batch_size", "image_size", "n_per_class", "val_fraction") + RUNTIME_READS
@@ -181,7 +181,7 @@ def _kernel_key(kernel_init: str) -> dict:
     "The key entry of a 5x5 reading: none for the default `zero_pad`, so that the runs made before it keep their keys."
     return {} if kernel_init == "zero_pad" else dict(kernel_init=kernel_init)
 
-
+# %% ../nbs/16_pipeline.ipynb #d88941f2
 def _fresh_head(model, num_classes: int, seed: int):
     "Give `model` a new linear head drawn from `seed` on the CPU: the same start for both arms, on any device."
     with torch.random.fork_rng(devices=[]):
@@ -247,7 +247,7 @@ def run_finetune(exp: Experiment, scope: str, supernet: Supernet | None = None, 
                          desc=f"{arm} {scope}", progress=progress, key=key)
     return curve.assign(arm=arm, scope=scope, seed=exp.seed, init=init, record=digest(key))
 
-
+# %% ../nbs/16_pipeline.ipynb #6b7b2284
 def run_scope(exp: Experiment, scope: str, progress: bool = True, **config) -> dict:
     "Stage 1 (with `SearchConfig` overrides `config`), stage 2 and the vanilla baseline for one scope."
     result, supernet = run_search(exp, scope, progress, **config)
