@@ -57,9 +57,9 @@ def cache_entries(root: str | os.PathLike | None = None) -> pd.DataFrame:
     root = Path(root or cache_dir())
     now, rows = time.time(), []
     files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
-    stems = {}
+    present, stems = set(files), {}
     for f in files:   # a result `x.json` belongs to its checkpoint `x.pt`
-        if f.suffix == ".json" and f.with_suffix(".pt") in files: stems.setdefault(f.with_suffix(".pt"), []).append(f)
+        if f.suffix == ".json" and f.with_suffix(".pt") in present: stems.setdefault(f.with_suffix(".pt"), []).append(f)
     for f in files:
         if f.suffix == ".json" and f.with_suffix(".pt") in stems: continue
         group = [f, *stems.get(f, [])]
@@ -87,7 +87,8 @@ def prune_cache(root: str | os.PathLike | None = None, older_than_days: float | 
     root = Path(root or cache_dir())
     if older_than_days is not None and older_than_days < 0: raise ValueError(f"older_than_days must be >= 0, got {older_than_days}")
     e = cache_entries(root)
-    old = e.age_days > older_than_days if older_than_days is not None else False
+    # stored unit results are results, not a cache: only what computed them can go
+    old = (e.age_days > older_than_days) & (e.kind != "units") if older_than_days is not None else False
     gone = e[(~e.needed.astype(bool) | old) & (e.age_days * 1440 >= recent_minutes)]
     if dry_run: return gone
     for rel in gone.path:
