@@ -22,11 +22,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .space import KERNEL_INITS, SCOPES   # archft.space imports nothing of archft
+
 # %% auto #0
-__all__ = ['PROFILES', 'PROFILE_NAMES', 'SPECS', 'RELATIONS', 'profile_table', 'Spec', 'Profile', 'resolve_profile_name',
-           'parse_overrides', 'check_profile', 'get_profile', 'seed_everything', 'torch_threads', 'get_device',
-           'project_root', 'data_root', 'cache_dir', 'results_dir', 'hardware', 'git_commit', 'provenance', 'save_json',
-           'digest', 'state_digest']
+__all__ = ['PROFILES', 'PROFILE_NAMES', 'AMP_MODES', 'STAGE2_INITS', 'SPECS', 'RELATIONS', 'profile_table', 'Spec', 'Profile',
+           'resolve_profile_name', 'parse_overrides', 'check_profile', 'get_profile', 'seed_everything',
+           'torch_threads', 'get_device', 'project_root', 'data_root', 'cache_dir', 'results_dir', 'hardware',
+           'git_commit', 'provenance', 'atomic_write', 'save_json', 'digest', 'state_digest']
 
 # %% ../nbs/00_config.ipynb #c0f1a2b3
 # In a Jupyter kernel without ipywidgets (papermill's), tqdm.auto warns with its own file's absolute path and falls back
@@ -125,7 +127,7 @@ class Spec:
     gt: float | None = None
     le: float | None = None
     lt: float | None = None
-    choices: tuple | Callable | None = None   # a callable gives them late (the scopes live in `archft.space`)
+    choices: tuple | None = None
     none: bool = False
     items: bool = False
     unique: bool = False
@@ -138,9 +140,8 @@ class Spec:
               float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
               bool: lambda v: isinstance(v, bool), str: lambda v: isinstance(v, str) and v != ""}[self.type]
         if self.choices is not None:   # exact matches: `1 == True`, but 1 is no valid `channels_last`
-            choices = self.choices() if callable(self.choices) else self.choices
-            if not any(type(v) is type(c) and v == c for c in choices):
-                raise ValueError(f"{what}={v!r}: choose one of {', '.join(map(repr, choices))}")
+            if not any(type(v) is type(c) and v == c for c in self.choices):
+                raise ValueError(f"{what}={v!r}: choose one of {', '.join(map(repr, self.choices))}")
             return v
         if not ok(v):
             kind = {int: "an integer", float: "a finite number", bool: "True or False", str: "a non-empty string"}
@@ -165,33 +166,25 @@ class Spec:
         return self._one(name, value)
 
 
-def _scopes() -> tuple:
-    from archft.space import SCOPES  # the search space owns them; imported late: config is archft's first module
-    return tuple(SCOPES)
-
-
-def _kernel_inits() -> tuple:
-    from archft.supernet import KERNEL_INITS  # the supernet owns them
-    return KERNEL_INITS
-
-
+AMP_MODES = ("auto", "bf16", "off")          # bf16 autocast: `auto` is on for CUDA (archft.train.FastPath)
+STAGE2_INITS = ("pretrained", "supernet")   # where stage 2 starts: the pretrained weights or the search's (archft.finetune)
 _COUNT, _POSITIVE = Spec(int, ge=1), Spec(float, gt=0)
 SPECS: dict[str, Spec] = {   # one spec per row of PROFILES
     "target_datasets": Spec(str, items=True), "source_dataset": Spec(str, one_or_list=True),
     "weights_source": Spec(str), "n_per_class": Spec(int, ge=1, none=True), "val_fraction": Spec(float, gt=0, lt=1),
     "max_test_images": Spec(int, ge=1, none=True), "image_size": _COUNT, "batch_size": _COUNT, "eval_batch_size": _COUNT,
-    "threads": Spec(int, ge=1, none=True), "amp": Spec(str, choices=("auto", "bf16", "off")),
+    "threads": Spec(int, ge=1, none=True), "amp": Spec(str, choices=AMP_MODES),
     "channels_last": Spec(str, choices=("auto", True, False)), "compile": Spec(bool),
     "pretrain_steps": _COUNT, "pretrain_lr": _POSITIVE, "pretrain_n_per_class": Spec(int, ge=1, none=True),
     "search_iters": _COUNT, "supernet_steps_per_sample": _COUNT, "supernet_lr": _POSITIVE, "controller_lr": _POSITIVE,
     "reward_batches": _COUNT, "es_patience": _COUNT, "es_confidence": Spec(float, gt=0, le=1), "rc_window": _COUNT,
     "rc_patience": _COUNT, "stop_early": Spec(bool),
     "controller_steps": _COUNT, "search_warmup": Spec(int, ge=0), "holdout_batches": Spec(int, ge=0),
-    "finetune_iters": _COUNT, "stage2_init": Spec(str, choices=("pretrained", "supernet")), "finetune_lr": _POSITIVE,
+    "finetune_iters": _COUNT, "stage2_init": Spec(str, choices=STAGE2_INITS), "finetune_lr": _POSITIVE,
     "eval_every": _COUNT, "target_accuracy": Spec(float, gt=0, le=1, none=True),
-    "scopes": Spec(str, items=True, unique=True, choices=_scopes),
+    "scopes": Spec(str, items=True, unique=True, choices=tuple(SCOPES)),
     "seeds": Spec(int, items=True, unique=True, ge=0),
-    "kernel_init": Spec(str, choices=_kernel_inits),
+    "kernel_init": Spec(str, choices=KERNEL_INITS),
     "ablation_seeds": Spec(int, items=True, unique=True, ge=0, none=True), "ablation_iters": Spec(int, ge=1, none=True),
     "darts_layers": _COUNT, "darts_channels": _COUNT, "darts_epochs": _COUNT, "darts_batch_size": _COUNT,
     "darts_n_train": Spec(int, ge=1, none=True), "darts_order": Spec(str, choices=("first", "second")),
@@ -369,13 +362,19 @@ def provenance(profile: str, dataset: str | None = None, weights_source: str | N
                 archft_commit=git_commit(), **extra)
 
 
-def save_json(obj, path: str | os.PathLike) -> Path:
-    "Write `obj` as indented JSON (atomically: a crash leaves the old file or none)."
+def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
+    """`write(tmp)` to `<path>.<pid>.tmp`, then moved over `path`: a crash leaves the old file or none. One temporary
+    file per process, so two writers never share one (`archft.train.remove_orphans` clears a killed writer's)."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
+    write(tmp)
     tmp.replace(path)
     return path
+
+
+def save_json(obj, path: str | os.PathLike) -> Path:
+    "Write `obj` as indented JSON, atomically (`atomic_write`)."
+    return atomic_write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n"))
 
 
 def digest(record) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Profile, git_commit, save_json
+from .config import Profile, atomic_write, git_commit, save_json
 
 # %% auto #0
 __all__ = ['EVIDENCE_COLUMNS', 'used_modules', 'source_digest', 'code_digest', 'computed_by', 'changed_modules', 'evidence_rows',
@@ -132,7 +132,7 @@ def write_evidence(rows: list[dict], folder, name: str = "evidence.csv", registe
     missing = sorted(r for r in set(df["run"]) if not (root / r).is_file())
     if missing: raise ValueError(f"run records not found under {root}: {missing} (write them with run_record first)")
     path = Path(folder) / name
-    tmp = path.with_name(path.name + ".tmp"); df.to_csv(tmp, index=False); tmp.replace(path)
+    atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
     return df
 
 # %% ../nbs/91_evidence.ipynb #6c3a6ee3

@@ -11,22 +11,20 @@ import pandas as pd
 import torch
 import torch.nn as nn
 
+from .config import STAGE2_INITS
 from .data import TensorLoader
 from .supernet import PrefixCache, ScopedResNet, Supernet, build_model, vanilla_model
 from .train import FastPath, fit
 
 # %% auto #0
-__all__ = ['INITS', 'enas_model', 'trainable', 'finetune', 'iterations_to']
+__all__ = ['ARMS', 'enas_model', 'trainable', 'finetune', 'check_arm', 'stage2_model', 'iterations_to']
 
 # %% ../nbs/15_finetune.ipynb #49590f6f
-INITS = ("supernet", "pretrained")
-
-
 def enas_model(supernet: Supernet, actions, init: str = "supernet", base: nn.Module | None = None,
                num_classes: int | None = None, kernel_init: str | None = None, init_seed: int = 0) -> ScopedResNet:
     """The found architecture `actions` as a plain model, initialised from the supernet or from the pretrained base
     (its 5x5 kernels made by `kernel_init`, default: the supernet's reading; fresh ones drawn from `init_seed`)."""
-    if init not in INITS: raise ValueError(f"unknown init {init!r}; valid: {', '.join(INITS)}")
+    if init not in STAGE2_INITS: raise ValueError(f"unknown init {init!r}; valid: {', '.join(STAGE2_INITS)}")
     if init == "supernet":
         return build_model(None, actions, supernet.scope, rule=supernet.rule, weights=supernet)
     if base is None: raise ValueError("init='pretrained' needs the pretrained `base` network")
@@ -56,6 +54,40 @@ def finetune(model: ScopedResNet, train_loader: TensorLoader, test: PrefixCache,
     return fit(model, train_loader, iters, lr, schedule="constant", eval_fn=test.accuracy, eval_every=eval_every,
                checkpoint=checkpoint, checkpoint_every=max(eval_every, 50), stop_after=stop_after, desc=desc,
                progress=progress, key=key, fast=fast)
+
+# %% ../nbs/15_finetune.ipynb #e45856ae
+ARMS = ("enas", "vanilla")
+
+
+def check_arm(arm: str, init: str = "pretrained", actions=None, supernet: Supernet | None = None,
+              control: bool = False) -> None:
+    "A clear error where a stage-2 arm cannot start as asked."
+    if arm not in ARMS: raise ValueError(f"unknown arm {arm!r}; valid: {', '.join(map(repr, ARMS))}")
+    if init not in STAGE2_INITS: raise ValueError(f"unknown init {init!r}; valid: {', '.join(map(repr, STAGE2_INITS))}")
+    if arm == "vanilla": return
+    if actions is None: raise ValueError("arm='enas' needs the architecture `actions` (a search's `result.actions`)")
+    if init == "supernet" and supernet is None: raise ValueError("init='supernet' needs the searched `supernet`")
+    if control and init != "pretrained":
+        raise ValueError("the control (control=True) starts from the pretrained weights: init='pretrained'")
+
+# %% ../nbs/15_finetune.ipynb #4166bb23
+def stage2_model(base: nn.Module, scope: str, num_classes: int, seed: int, arm: str = "enas", actions=None,
+                 init: str = "pretrained", supernet: Supernet | None = None, kernel_init: str = "zero_pad",
+                 control: bool = False, rule="k3k5") -> ScopedResNet:
+    """The network an arm of stage 2 trains: `vanilla` (the unmodified `base`), or `enas` (architecture `actions`)
+    from the pretrained `base` (its 5x5 kernels made by `kernel_init`) or from the searched `supernet`
+    (`init='supernet'`: its weights and its head). A pretrained start gets a fresh head drawn from `seed`; fresh
+    kernels are drawn from `seed` too. `control=True`: every layer 3x3, those `actions` enlarges made again at 3x3."""
+    check_arm(arm, init, actions, supernet, control)
+    if arm == "vanilla":
+        model = vanilla_model(base, scope)
+    elif init == "supernet":
+        return enas_model(supernet, actions, "supernet")
+    else:
+        reinit = [i for i, a in enumerate(actions) if a] if control else ()
+        model = build_model(None, [0] * len(actions) if control else actions, scope, num_classes, rule=rule,
+                            weights=base, kernel_init=kernel_init, init_seed=seed, reinit=reinit)
+    return model.reset_classifier(num_classes, seed)
 
 # %% ../nbs/15_finetune.ipynb #84c569fe
 def iterations_to(curve: pd.DataFrame, target: float) -> int | None:

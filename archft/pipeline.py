@@ -19,11 +19,11 @@ import torch
 from .config import (Profile, cache_dir, digest, get_device, get_profile, hardware, provenance, save_json,
                      seed_everything, state_digest, torch_threads)
 from .data import ImageData, TensorLoader, first_available, load_dataset, stratified_split, subsample, train_val_split
-from .finetune import enas_model, finetune, iterations_to
+from .finetune import check_arm, finetune, iterations_to, stage2_model
 from .pretrained import load_base, resolve_weights_source
 from .search import SearchConfig, search
 from .space import arch_layers, check_actions, check_image_size
-from .supernet import PrefixCache, Supernet, build_model, vanilla_model
+from .supernet import PrefixCache, Supernet
 from .train import FastPath, load_checkpoint
 
 # %% auto #0
@@ -173,7 +173,7 @@ def run_search(exp: Experiment, scope: str, progress: bool = True, strict: bool 
                       **_kernel_key(p.kernel_init))
         result = search(supernet, train, val, cfg, seed=exp.seed, progress=progress, key=key, fast=exp.fast,
                         checkpoint=_check_stored_key(exp.artifact(scope, "search", key), key, strict))
-    result.extra.update(exp.provenance(scope=scope), search_tag=digest(key), search_record=digest(key))
+    result.extra.update(exp.provenance(scope=scope), search_record=digest(key))
     return result, supernet
 
 
@@ -182,36 +182,25 @@ def _kernel_key(kernel_init: str) -> dict:
     return {} if kernel_init == "zero_pad" else dict(kernel_init=kernel_init)
 
 # %% ../nbs/16_pipeline.ipynb #d88941f2
-def _fresh_head(model, num_classes: int, seed: int):
-    "Give `model` a new linear head drawn from `seed` on the CPU: the same start for both arms, on any device."
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        head = torch.nn.Linear(model.head.in_features, num_classes)
-    model.head = head.to(next(model.blocks.parameters()).device)
-    return model
-
-
 def run_finetune(exp: Experiment, scope: str, supernet: Supernet | None = None, actions=None,
-                 arm: str = "enas", progress: bool = True, search_tag: str = "default", init: str | None = None,
-                 strict: bool = False, kernel_init: str | None = None, control: bool = False) -> pd.DataFrame:
-    """Stage 2 (`arm='enas'`: architecture `actions`) or the vanilla baseline for `scope` (cached, resumable).
+                 arm: str = "enas", progress: bool = True, init: str | None = None, strict: bool = False,
+                 kernel_init: str | None = None, control: bool = False, return_model: bool = False):
+    """Stage 2 (`arm='enas'`: architecture `actions`) or the vanilla baseline for `scope` (cached, resumable): its
+    curve, and with `return_model` also the trained model (`(curve, model)`).
 
     `init` (default: the profile's `stage2_init`): `pretrained` builds `actions` from the pretrained base (5x5 kernels
     are the zero-padded 3x3 ones), `supernet` takes the search's weights and head (`supernet` needed). Both arms
-    with a fresh head start from the same head and see the same batches for the same seed.
+    with a fresh head start from the same head and see the same batches for the same seed (`stage2_model`).
 
     `kernel_init` (default: the profile's) says how a `pretrained` start makes its 5x5 kernels (`zero_pad`,
     `resize`, `kaiming`; fresh kernels drawn from the seed). `control=True` runs the control of `actions`: every
     layer stays 3x3, and the layers that `actions` enlarges are re-initialised by `kernel_init` at 3x3."""
     p, n = exp.profile, exp.train.num_classes
-    init = init or p.stage2_init
+    init = (init or p.stage2_init) if arm == "enas" else "pretrained"
     kernel_init = kernel_init or p.kernel_init
+    check_arm(arm, init, actions, supernet, control)
+    rule = supernet.rule.name if supernet is not None else "k3k5"
     if arm == "enas":
-        if actions is None: raise ValueError("arm='enas' needs the architecture `actions` (a search's `result.actions`)")
-        if init not in ("pretrained", "supernet"): raise ValueError(f"unknown init {init!r}; valid: 'pretrained', 'supernet'")
-        if init == "supernet" and supernet is None: raise ValueError("init='supernet' needs the searched `supernet`")
-        if control and init != "pretrained": raise ValueError("the control (control=True) starts from the pretrained weights: init='pretrained'")
-        rule = supernet.rule.name if supernet is not None else "k3k5"
         actions = check_actions(actions, len(arch_layers(exp.arch, scope)), rule).tolist()   # no silent coercion
         extra = dict(arm=arm, init=init, actions=actions, rule=rule)
         if init == "supernet": extra["supernet"] = state_digest(supernet)   # the search's weights are its start
@@ -219,41 +208,28 @@ def run_finetune(exp: Experiment, scope: str, supernet: Supernet | None = None, 
         if control: extra["control"] = True
         name = (f"finetune-enas-{init}-{''.join(map(str, actions))}" + ("" if init == "supernet" or kernel_init == "zero_pad"
                 else f"-{kernel_init}") + ("-control" if control else ""))
-    elif arm == "vanilla":
-        init, extra, name = "pretrained", dict(arm=arm, init="pretrained"), "finetune-vanilla"
     else:
-        raise ValueError(f"unknown arm {arm!r}; valid: 'enas', 'vanilla'")
+        extra, name = dict(arm=arm, init=init), "finetune-vanilla"
     key = exp.key(scope, "finetune", ("train", "test"), FINETUNE_READS, **extra)
     with profile_threads(p):
         train, _, test_loader = exp.loaders()
-        if arm == "vanilla":
-            model = _fresh_head(vanilla_model(exp.base, scope), n, exp.seed)
-        elif control:   # all 3x3; the layers `actions` enlarges start by `kernel_init` at 3x3
-            model = build_model(exp.arch, [0] * len(actions), scope, n, rule=rule, weights=exp.base,
-                                kernel_init=kernel_init, init_seed=exp.seed, reinit=[i for i, a in enumerate(actions) if a])
-            model = _fresh_head(model, n, exp.seed)
-        elif init == "pretrained":
-            model = (enas_model(supernet, actions, init, base=exp.base, num_classes=n, kernel_init=kernel_init,
-                                init_seed=exp.seed) if supernet is not None
-                     else build_model(exp.arch, actions, scope, n, rule=rule, weights=exp.base, kernel_init=kernel_init,
-                                      init_seed=exp.seed))
-            model = _fresh_head(model, n, exp.seed)
-        else:
-            model = enas_model(supernet, actions, init)
-        model = model.to(exp.device)
+        model = stage2_model(exp.base, scope, n, exp.seed, arm, actions, init, supernet, kernel_init, control,
+                             rule).to(exp.device)
         test = PrefixCache(model, test_loader, exp.fast)
         curve = finetune(model, train, test, p.finetune_iters, p.finetune_lr, p.eval_every, fast=exp.fast,
                          checkpoint=_check_stored_key(exp.artifact(scope, name, key), key, strict),
                          desc=f"{arm} {scope}", progress=progress, key=key)
-    return curve.assign(arm=arm, scope=scope, seed=exp.seed, init=init, record=digest(key))
+    curve = curve.assign(arm=arm, scope=scope, seed=exp.seed, init=init, record=digest(key))
+    return (curve, model) if return_model else curve
 
 # %% ../nbs/16_pipeline.ipynb #6b7b2284
 def run_scope(exp: Experiment, scope: str, progress: bool = True, **config) -> dict:
-    "Stage 1 (with `SearchConfig` overrides `config`), stage 2 and the vanilla baseline for one scope."
+    """Stage 1 (with `SearchConfig` overrides `config`), stage 2 and the vanilla baseline for one scope: the
+    `search` result, the two arms' curves (`enas`, `vanilla`) and `model`, the found architecture fine-tuned."""
     result, supernet = run_search(exp, scope, progress, **config)
-    enas = run_finetune(exp, scope, supernet, result.actions, "enas", progress, result.extra["search_tag"])
+    enas, model = run_finetune(exp, scope, supernet, result.actions, "enas", progress, return_model=True)
     vanilla = run_finetune(exp, scope, arm="vanilla", progress=progress)
-    return dict(search=result, enas=enas, vanilla=vanilla)
+    return dict(search=result, enas=enas, vanilla=vanilla, model=model)
 
 # %% ../nbs/16_pipeline.ipynb #0b5c1434
 def compare_arms(enas: pd.DataFrame, vanilla: pd.DataFrame, target: float | None = None,

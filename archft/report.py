@@ -19,7 +19,7 @@ from .legacy import claim_evidence, legacy_evidence, write_claims  # noqa: F401 
 from .stats import detectable, paired_difference, paired_difference_by, summarize  # noqa: F401 (idem)
 
 # %% auto #0
-__all__ = ['RANK', 'FINDING', 'collect', 'measured', 'beside', 'derive', 'verdicts', 'printed', 'claim_rows', 'provenance',
+__all__ = ['RANK', 'FINDING', 'collect', 'measured', 'beside', 'derive', 'verdicts', 'printed', 'claim_rows', 'provenance_table',
            'forward_macs', 'paper_cost', 'darts_cost', 'would_test', 'findings', 'render', 'reproduce_runs',
            'write_report', 'read_verdicts', 'main']
 
@@ -150,7 +150,7 @@ def claim_rows(v: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 # %% ../nbs/94_report.ipynb #f6a76f25
-def provenance(records: dict) -> pd.DataFrame:
+def provenance_table(records: dict) -> pd.DataFrame:
     "Per experiment: data, source network, hardware, profile, the computing commit and date (each distinct value once)."
     def uniq(vals): return "; ".join(dict.fromkeys(str(v) for v in vals if v not in (None, "")))
     rows = {}
@@ -290,7 +290,7 @@ def render(v: pd.DataFrame, records: dict, runs: list = ()) -> str:
               "## Counts (rows of verdicts.csv by role and verdict)", ""] + _md(counts.reset_index())
     lines += ["", "## Regimes", "", "Every (claim, regime) with evidence, as in `results/verdicts.csv`.", ""]
     lines += _md(v[["claim_id", "role", "regime", "image_size", "seeds", "verdict", "testable", "stale", "measured"]])
-    lines += ["", "## Provenance", ""] + _md(provenance(records))
+    lines += ["", "## Provenance", ""] + _md(provenance_table(records))
     lines += ["", "## What would test the claims not testable here", "",
               "The paper's profile (`archft.config.PROFILES`, `paper`) on a GPU; steps and forward multiply-adds of "
               "those steps' images (exact, counted on the library's network; no time: none was measured).", ""]

@@ -18,9 +18,9 @@ from torchvision.models import get_model
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
 # %% auto #0
-__all__ = ['RULES', 'STAGES', 'SCOPES', 'ARCHS', 'PAPER_TABLE1', 'Choice', 'MutationRule', 'get_rule', 'scope_stages',
-           'MutableLayer', 'mutable_layers', 'arch_layers', 'count_subnets', 'check_actions', 'input_sizes',
-           'choice_is_live', 'live_layers', 'check_image_size', 'space_table']
+__all__ = ['RULES', 'KERNEL_INITS', 'SHARING', 'STAGES', 'SCOPES', 'ARCHS', 'PAPER_TABLE1', 'Choice', 'MutationRule', 'get_rule',
+           'scope_stages', 'MutableLayer', 'mutable_layers', 'arch_layers', 'count_subnets', 'check_actions',
+           'input_sizes', 'choice_is_live', 'live_layers', 'check_image_size', 'space_table']
 
 # %% ../nbs/10_space.ipynb #fecc9da4
 @dataclass(frozen=True)
@@ -62,6 +62,10 @@ RULES = {
     "k3k5k7": MutationRule("k3k5k7", (Choice(3), Choice(5), Choice(7))),
     "k3dil2": MutationRule("k3dil2", (Choice(3), Choice(3, dilation=2))),
 }
+# How a candidate larger than the pretrained 3x3 starts (`archft.supernet.init_kernel`) and whether a layer's candidates
+# share one kernel (`archft.supernet.MutableConv`): named here, with the rules, so that a profile can check its settings
+KERNEL_INITS = ("zero_pad", "resize", "kaiming")
+SHARING = ("separate", "shared")
 
 
 def get_rule(rule: str | MutationRule) -> MutationRule:
@@ -87,6 +91,12 @@ class MutableLayer:
     in_channels: int
     out_channels: int
     stride: int
+
+    @property
+    def where(self) -> tuple:
+        "Where the layer sits in a torchvision ResNet: 'layer3.0.conv1' -> ('layer3', 0, 'conv1')."
+        stage, block, conv = self.name.split(".")
+        return stage, int(block), conv
 
 
 def mutable_layers(model: nn.Module, scope: str) -> list:

@@ -12,12 +12,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.models import ResNet, get_model
 
-from .train import FastPath
-from .space import ARCHS, MutationRule, check_actions, get_rule, mutable_layers, scope_stages, STAGES
+from .train import FastPath, accuracy
+from .space import (ARCHS, KERNEL_INITS, SHARING, MutableLayer, MutationRule, check_actions, get_rule,
+                          mutable_layers, scope_stages, STAGES)
 
 # %% auto #0
-__all__ = ['SHARING', 'KERNEL_INITS', 'pad_kernel', 'init_kernel', 'conv2d_skip_padding', 'Conv2d', 'skip_padding', 'MutableConv',
-           'FrozenPrefix', 'ScopedResNet', 'split_resnet', 'vanilla_model', 'PrefixCache', 'Supernet', 'build_model',
+__all__ = ['pad_kernel', 'init_kernel', 'conv2d_skip_padding', 'Conv2d', 'skip_padding', 'MutableConv', 'FrozenPrefix',
+           'ScopedResNet', 'split_resnet', 'vanilla_model', 'PrefixCache', 'Supernet', 'build_model',
            'torchvision_skeleton', 'to_torchvision']
 
 # %% ../nbs/11_supernet.ipynb #4e8de0f7
@@ -26,10 +27,6 @@ def pad_kernel(weight: torch.Tensor, size: int) -> torch.Tensor:
     p = (size - weight.shape[-1]) // 2
     if p < 0 or (size - weight.shape[-1]) % 2: raise ValueError(f"cannot pad a {weight.shape[-1]}x kernel to {size}x")
     return F.pad(weight, (p, p, p, p))
-
-
-SHARING = ("separate", "shared")
-KERNEL_INITS = ("zero_pad", "resize", "kaiming")
 
 
 def init_kernel(weight: torch.Tensor, size: int, how: str = "zero_pad",
@@ -173,6 +170,20 @@ class ScopedResNet(nn.Module):
     def forward(self, x):
         return self.tail(self.prefix(x))
 
+    def block_of(self, layer: MutableLayer) -> nn.Module:
+        "The residual block of the scope that holds the mutable `layer`."
+        stage, block, _ = layer.where
+        return self.blocks[scope_stages(self.scope).index(stage)][block]
+
+    def reset_classifier(self, num_classes: int, seed: int) -> "ScopedResNet":
+        """A new linear head of `num_classes` outputs (as timm's `reset_classifier`), drawn from `seed` on the CPU:
+        every arm of a seed starts from the same head, on any device."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            head = nn.Linear(self.head.in_features, num_classes)
+        self.head = head.to(next(self.blocks.parameters()).device)
+        return self
+
 
 def split_resnet(base: nn.Module, scope: str, num_classes: int | None = None):
     "Copies of `base`'s (prefix, in-scope blocks, head) for `scope`; `num_classes` gives a fresh head."
@@ -205,20 +216,10 @@ class PrefixCache:
 
     def __len__(self): return len(self.batches)
 
-    @torch.no_grad()
     def accuracy(self, model: ScopedResNet, batches=None) -> float:
         "Top-1 accuracy of `model` (its tail) on all cached batches, or on those indexed by `batches`."
-        was_training = model.training
-        model.eval()
-        correct, total = None, 0
-        for i in (range(len(self.batches)) if batches is None else batches):
-            h, y = self.batches[i % len(self.batches)]
-            with self.fast.autocast(h.device):
-                hit = (model.tail(h).argmax(1) == y).sum()
-            correct = hit if correct is None else correct + hit   # summed on the device, read once
-            total += len(y)
-        model.train(was_training)
-        return (0 if correct is None else correct.item()) / max(total, 1)
+        index = range(len(self.batches)) if batches is None else batches
+        return accuracy(model, (self.batches[i % len(self.batches)] for i in index), self.fast, model.tail)
 
 # %% ../nbs/11_supernet.ipynb #d72028e8
 class Supernet(ScopedResNet):
@@ -230,15 +231,16 @@ class Supernet(ScopedResNet):
         self.rule, self.sharing, self.kernel_init = rule, sharing, kernel_init
         g = torch.Generator().manual_seed(init_seed)   # fresh kernels (kaiming): drawn per layer, in order, on the CPU
         self.weights_source = getattr(base, "weights_source", None)
-        self.layer_names = [l.name for l in mutable_layers(base, scope)]
+        self.layers = mutable_layers(base, scope)
         self.mutable = []
-        inside = scope_stages(scope)
-        for name in self.layer_names:   # 'layer3.0.conv1' -> blocks[stage index][block index].conv1
-            stage, b, conv = name.split(".")
-            block = self.blocks[inside.index(stage)][int(b)]
+        for layer in self.layers:
+            block, conv = self.block_of(layer), layer.where[2]
             mconv = MutableConv(getattr(block, conv), rule, sharing, kernel_init, g)
             setattr(block, conv, mconv)
             self.mutable.append(mconv)
+
+    @property
+    def layer_names(self) -> list: return [l.name for l in self.layers]
 
     @property
     def n_layers(self) -> int: return len(self.mutable)
@@ -258,9 +260,8 @@ class Supernet(ScopedResNet):
         saved = self.subnet
         if actions is not None: self.set_subnet(actions)
         model = ScopedResNet(copy.deepcopy(self.prefix), copy.deepcopy(self.blocks), copy.deepcopy(self.head), self.scope)
-        for name, conv in zip(self.layer_names, self.mutable):
-            stage, b, c = name.split(".")
-            setattr(model.blocks[scope_stages(self.scope).index(stage)][int(b)], c, conv.to_conv())
+        for layer, conv in zip(self.layers, self.mutable):
+            setattr(model.block_of(layer), layer.where[2], conv.to_conv())
         model.train(self.training)
         model.weights_source = self.weights_source
         self.set_subnet(saved)
@@ -315,9 +316,9 @@ def torchvision_skeleton(arch: str, actions, scope: str, num_classes: int = 1000
     model = get_model(arch, weights=None, num_classes=num_classes)
     layers = mutable_layers(model, scope)
     for layer, a in zip(layers, check_actions(actions, len(layers), rule).tolist()):
-        stage, b, conv = layer.name.split(".")
+        stage, block, conv = layer.where
         ch = rule.choices[a]
-        setattr(getattr(model, stage)[int(b)], conv, Conv2d(layer.in_channels, layer.out_channels, ch.kernel_size,
+        setattr(getattr(model, stage)[block], conv, Conv2d(layer.in_channels, layer.out_channels, ch.kernel_size,
                                                             layer.stride, ch.padding, ch.dilation, bias=False))
     return _freeze_outside(model, scope)
 

@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import glob
-import hashlib
 import importlib
+import itertools
 import json
 import math
 import os
@@ -23,18 +23,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .config import digest
+from .config import Profile, atomic_write, state_digest
 from .data import TensorLoader
 
 # %% auto #0
-__all__ = ['AMP_MODES', 'FastPath', 'smooth', 'as_float', 'as_running', 'evaluate', 'process_computed_by',
+__all__ = ['FastPath', 'smooth', 'as_float', 'as_running', 'accuracy', 'evaluate', 'process_computed_by',
            'checkpoint_computed_by', 'StaleCacheError', 'save_checkpoint', 'remove_orphans', 'key_diff',
-           'load_checkpoint', 'frozen_keys', 'state_digest', 'trained_state', 'load_trained_state', 'make_sgd', 'fit']
+           'load_checkpoint', 'frozen_keys', 'trained_state', 'load_trained_state', 'make_sgd', 'fit']
 
 # %% ../nbs/02_train.ipynb #f4a0c1d3
-AMP_MODES = ("auto", "bf16", "off")
-
-
 @dataclass(frozen=True)
 class FastPath:
     """How the training steps run: bf16 autocast (`amp_dtype`), channels-last tensors, `torch.compile`.
@@ -47,15 +44,11 @@ class FastPath:
     compile: bool = False
 
     @classmethod
-    def from_profile(cls, p, device="cpu") -> "FastPath":
+    def from_profile(cls, p: Profile, device="cpu") -> "FastPath":
+        "The profile's `amp`, `channels_last` and `compile` (checked where the profile was made) resolved for `device`."
         cuda = torch.device(device).type == "cuda"
-        amp, cl, comp = p.get("amp", "off"), p.get("channels_last", "auto"), p.get("compile", False)
-        if amp not in AMP_MODES: raise ValueError(f"profile setting amp={amp!r}: choose one of {', '.join(AMP_MODES)}")
-        if cl not in ("auto", True, False):
-            raise ValueError(f"profile setting channels_last={cl!r}: choose 'auto', True or False")
-        if not isinstance(comp, bool): raise ValueError(f"profile setting compile={comp!r}: choose True or False")
-        return cls(torch.bfloat16 if amp == "bf16" or (amp == "auto" and cuda) else None,
-                   cl is True or (cl == "auto" and cuda), comp)
+        return cls(torch.bfloat16 if p.amp == "bf16" or (p.amp == "auto" and cuda) else None,
+                   p.channels_last is True or (p.channels_last == "auto" and cuda), p.compile)
 
     def describe(self) -> dict:
         "The resolved settings, for the provenance record beside a result."
@@ -99,20 +92,26 @@ def as_running(value: float, device) -> torch.Tensor | None:
 
 # %% ../nbs/02_train.ipynb #f50bea35
 @torch.no_grad()
-def evaluate(model: nn.Module, loader, max_batches: int | None = None, fast: FastPath | None = None) -> float:
-    "Top-1 accuracy of `model` over `loader` (or its first `max_batches` batches), run the way `fast` trains it."
+def accuracy(model: nn.Module, batches, fast: FastPath | None = None, forward=None) -> float:
+    """Top-1 accuracy over `(x, y)` batches of `forward(x)` (default: `model` on `x` in `fast`'s memory format), under
+    `fast`'s autocast, with `model` in eval mode meanwhile. The hits are summed on the device and read once."""
     fast = fast or FastPath()
+    forward = forward or (lambda x: model(fast.batch(x)))
     was_training = model.training
     model.eval()
     correct, total = None, 0
-    for b, (x, y) in enumerate(loader):
-        if max_batches is not None and b >= max_batches: break
+    for x, y in batches:
         with fast.autocast(x.device):
-            hit = (model(fast.batch(x)).argmax(1) == y).sum()
-        correct = hit if correct is None else correct + hit   # summed on the device, read once
+            hit = (forward(x).argmax(1) == y).sum()
+        correct = hit if correct is None else correct + hit
         total += len(y)
     model.train(was_training)
     return (0 if correct is None else correct.item()) / max(total, 1)
+
+
+def evaluate(model: nn.Module, loader, max_batches: int | None = None, fast: FastPath | None = None) -> float:
+    "Top-1 accuracy of `model` over `loader` (or its first `max_batches` batches), run the way `fast` trains it."
+    return accuracy(model, itertools.islice(loader, max_batches), fast)
 
 
 # %% ../nbs/02_train.ipynb #cb0c0a02
@@ -173,14 +172,11 @@ class StaleCacheError(ValueError):
 def save_checkpoint(state: dict, path: str | os.PathLike, key: dict | None = None, computed: dict | None = None) -> Path:
     """`torch.save` `state` (and its cache `key`, if given) to `path` atomically, with `computed_by`: `computed`, else
     this process's code (`process_computed_by` of the calling archft modules), noting earlier code a resume started on."""
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     now = computed or process_computed_by("archft.train", *_caller_modules())
     stored = _with_resume(now, _COMPUTED.get(_path_id(path), _FRESH))
     state = {**state, "computed_by": stored}
     if key is not None: state = {**state, "key": key}
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # per process: two writers never share a file
-    torch.save(state, tmp)
-    tmp.replace(path)
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
     _COMPUTED[_path_id(path)] = stored
     return path
 
@@ -193,7 +189,7 @@ def _pid_alive(pid: int) -> bool:
 
 
 def remove_orphans(path) -> list:
-    """Remove the `<path>.<pid>.tmp` files of `save_checkpoint` whose process is no longer alive (a write killed
+    """Remove the `<path>.<pid>.tmp` files of `save_checkpoint` (`config.atomic_write`) whose process is no longer alive (a write killed
     mid-way; a ResNet-50 checkpoint is hundreds of MB); those of live processes stay. Returns the removed paths."""
     path, gone = Path(path), []
     for tmp in path.parent.glob(f"{glob.escape(path.name)}.*.tmp"):
@@ -251,14 +247,6 @@ def frozen_keys(model: nn.Module) -> list:
         keys += [f"{name}.{n}".lstrip(".") for n, p in m.named_parameters(recurse=False) if not p.requires_grad]
         if still: keys += [f"{name}.{n}".lstrip(".") for n, _ in m.named_buffers(recurse=False)]
     return sorted(set(keys) & set(model.state_dict()))
-
-
-def state_digest(tensors: dict) -> str:
-    "The identity of some tensors (names, dtypes, shapes and bytes; not their memory format), via `config.digest`."
-    def h(t):
-        t = t.detach().cpu().contiguous().reshape(-1)
-        return f"{t.dtype}:{hashlib.sha256(t.view(torch.uint8).numpy().tobytes()).hexdigest()}"
-    return digest({k: [list(v.shape), h(v)] for k, v in tensors.items()})
 
 
 def trained_state(model: nn.Module, frozen: list) -> dict:

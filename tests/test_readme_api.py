@@ -38,10 +38,16 @@ def test_readme_example(image_folder, tmp_path, monkeypatch):
     out = run_scope(exp, "small", progress=False)
     assert len(out["search"].actions) == 4
     assert set(out["enas"].columns) >= {"iteration", "test_acc"} and len(out["vanilla"]) > 1
-    plain = out["search"]
-    from archft.supernet import build_model
-    model = build_model("resnet18", plain.actions, "small", num_classes=3, weights=exp.base)
-    assert model.eval()(torch.zeros(1, 3, 65, 65)).shape == (1, 3)
+    assert 'model = out["model"]' in readme
+    from archft.supernet import MutableConv, to_torchvision
+    model = out["model"]                                   # the found architecture, fine-tuned, from the same call
+    assert not any(isinstance(m, MutableConv) for m in model.modules())
+    assert [m.kernel_size[0] for m in model.blocks.modules()
+                                       if isinstance(m, torch.nn.Conv2d) and m.kernel_size != (1, 1)] == \
+        [5 if a else 3 for a in out["search"].actions]
+    tv = to_torchvision(model).eval()
+    x = torch.randn(2, 3, 65, 65)
+    assert tv(x).shape == (2, 3) and torch.allclose(tv(x), model.eval()(x), atol=1e-5)
 
 
 def test_readme_export_path(tmp_path):
