@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from .config import cache_dir, data_root
+from .config import atomic_write, cache_dir, data_root
 
 # %% auto #0
 __all__ = ['CIFAR10_STATS', 'CIFAR100_STATS', 'FASHION_STATS', 'TINY_IMAGENET_STATS', 'DATASET_NAMES', 'TINY_IMAGENET_URL',
@@ -202,9 +203,9 @@ def _load_npy(path):
 
 
 def _save_npy(images, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npy")
-    np.save(tmp, images.numpy()); tmp.replace(path)  # atomic: readers see the whole file or none
+    def write(tmp):
+        with open(tmp, "wb") as f: np.save(f, images.numpy())   # a file object: np.save adds no `.npy` to its name
+    atomic_write(path, write)
 
 
 def _from_jpeg_npz(name, root, train) -> ImageData:
@@ -221,7 +222,38 @@ def _from_jpeg_npz(name, root, train) -> ImageData:
     return ImageData(images, labels, [str(c) for c in z[class_key]], mean, std, name)
 
 # %% ../nbs/01_data.ipynb #2acec263
-def _from_imagefolder(path, train, image_size=32) -> ImageData:
+def _image_folder(folder: Path, transform):
+    """torchvision's `ImageFolder` of `folder`, its images per class, and the files in its class folders that it
+    skipped as not images by their extension (hidden files such as `.DS_Store` aside: the system's, not the user's).
+    A folder without class folders, or with a class folder without images, is our error alone: torchvision's
+    traceback would add nothing to it."""
+    from torchvision.datasets.folder import IMG_EXTENSIONS, has_file_allowed_extension
+    exts, skipped = ", ".join(IMG_EXTENSIONS), []
+    def is_image(f):
+        ok = has_file_allowed_extension(f, IMG_EXTENSIONS)
+        if not ok and not Path(f).name.startswith("."): skipped.append(f)
+        return ok
+    if not folder.is_dir():  # <path>/train/ without test/ or val/ beside it
+        raise DatasetNotFoundError(f"imagefolder: {folder.resolve()} is not a folder: beside train/, the test split "
+                                   f"is read from test/ (or val/), one folder per class as in train/")
+    try:
+        ds = torchvision.datasets.ImageFolder(str(folder), transform=transform, is_valid_file=is_image,
+                                              allow_empty=True)
+    except FileNotFoundError:  # torchvision's find_classes: not one class folder
+        raise DatasetNotFoundError(f"imagefolder: {folder.resolve()} has no class folder: it needs one folder per "
+                                   f"class, each with at least one image ({exts}): <path>/<class>/<image>") from None
+    counts = torch.bincount(torch.as_tensor(ds.targets, dtype=torch.long), minlength=len(ds.classes)).tolist()
+    empty = [str(folder.resolve() / c) for c, n in zip(ds.classes, counts) if n == 0]
+    if empty:
+        many = len(empty) > 1
+        raise DatasetNotFoundError(
+            f"imagefolder: {'the class folders' if many else 'the class folder'} {', '.join(empty)} "
+            f"{'hold' if many else 'holds'} no image ({exts}); {folder.resolve()} needs one folder per class, each "
+            f"with at least one image: put images in {'them' if many else 'it'} or remove {'them' if many else 'it'}")
+    return ds, counts, skipped
+
+
+def _from_imagefolder(path, train, image_size=32, quiet=False) -> ImageData:
     from torchvision.transforms import v2 as T
     root = Path(path).expanduser()
     if not root.is_dir():
@@ -230,11 +262,30 @@ def _from_imagefolder(path, train, image_size=32) -> ImageData:
     sub = {s for s in ("train", "test", "val") if (root / s).is_dir()}
     folder = root / ("train" if train else ("test" if "test" in sub else "val")) if "train" in sub else root
     tf = T.Compose([T.PILToTensor(), T.Resize(image_size, antialias=True), T.CenterCrop(image_size)])
-    try:
-        ds = torchvision.datasets.ImageFolder(str(folder), transform=tf)
-    except FileNotFoundError as e:  # no class folder, or a class folder without images
-        raise DatasetNotFoundError(f"imagefolder: {folder.resolve()} needs one folder per class, each with at "
-                                   f"least one image (.jpg, .png, ...); torchvision says: {e}") from e
+    ds, counts, skipped = _image_folder(folder, tf)
+    if skipped and not quiet:  # once a load: the train part read again for a test split's statistics is quiet
+        names = ", ".join(str(Path(f).relative_to(folder)) for f in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+        many = len(skipped) > 1
+        warnings.warn(f"imagefolder: {len(skipped)} {'files' if many else 'file'} in the class folders of "
+                      f"{folder.resolve()} {'are' if many else 'is'} not an image by {'their' if many else 'its'} "
+                      f"extension and {'were' if many else 'was'} skipped: {names}. Move {'them' if many else 'it'} "
+                      f"out of the class folders to silence this, or convert to .png / .jpg to use "
+                      f"{'them' if many else 'it'}.", stacklevel=3)
+    if "train" not in sub:  # the test split is held out from every class: a class needs two images
+        few = [f"{c} ({n} image)" for c, n in zip(ds.classes, counts) if n < 2]
+        if few:
+            raise ValueError(
+                f"imagefolder: {root.resolve()}: the test split is a seeded fifth held out from every class, so "
+                f"every class needs at least 2 images (3 for prepare()'s validation split to have one too); "
+                f"{len(few)} class{'es have' if len(few) > 1 else ' has'} fewer: {', '.join(few[:10])}"
+                f"{', ...' if len(few) > 10 else ''}. Add images, or bring your own split: "
+                f"<path>/train/<class>/... and <path>/test/<class>/...")
+    ref = None if train else _from_imagefolder(path, True, image_size, quiet=True)  # the train part: its statistics
+    if ref is not None and "train" in sub and ref.classes != list(ds.classes):
+        raise ValueError(
+            f"imagefolder: {folder.resolve()} has the class folders {list(ds.classes)}, {(root / 'train').resolve()} "
+            f"has {ref.classes}: a label is a class's place in sorted order, so both need the same class folders "
+            f"(each with at least one image)")
     def read(i):   # PIL fails deep inside on a damaged file: name it
         try: return ds[i][0]
         except (OSError, ValueError, SyntaxError) as e:
@@ -247,7 +298,7 @@ def _from_imagefolder(path, train, image_size=32) -> ImageData:
         tr, te = stratified_split(labels, 0.2, seed=0)
         keep = tr if train else te
         images, labels = images[keep], labels[keep]
-    stats_from = images if train else _from_imagefolder(path, True, image_size).images
+    stats_from = images if train else ref.images
     x = stats_from.float() / 255
     mean = tuple(x.mean(dim=(0, 2, 3)).tolist()); std = tuple(x.std(dim=(0, 2, 3)).tolist())
     return ImageData(images.contiguous(), labels, list(ds.classes), mean, std, f"imagefolder:{root}")
@@ -349,7 +400,21 @@ def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0):
 
 
 def train_val_split(data: ImageData, val_fraction: float, seed: int = 0):
-    "Split `data` into stratified `(train, val)` parts."
+    """Split `data` into stratified `(train, val)` parts. A class of one image cannot be in both: it stays in `train`,
+    with a warning that names it; where no class has two images there would be no validation split: an error."""
+    counts = data.class_counts()
+    single = [str(c) for c, n in zip(data.classes, counts) if n == 1]
+    what, many = data.name or "the data set", len(single) > 1
+    names = ", ".join(single[:10]) + (", ..." if len(single) > 10 else "")
+    if single and max(counts) < 2:
+        raise ValueError(f"{what}: the validation split would be empty: a class needs at least 2 images to be in both "
+                         f"train and validation, and no class has more than 1 ({len(single)} classes of 1 image). "
+                         f"Add images to the classes")
+    if single:
+        warnings.warn(f"{what}: {'classes' if many else 'class'} {names} {'have' if many else 'has'} only 1 image: "
+                      f"kept in train, so {'they have' if many else 'it has'} no validation image and validation "
+                      f"accuracy leaves {'them' if many else 'it'} out. Give every class at least 2 images.",
+                      stacklevel=2)
     tr, va = stratified_split(data.labels, val_fraction, seed)
     return data.subset(tr), data.subset(va)
 
@@ -403,7 +468,10 @@ class TensorLoader:
                  channels_last: bool = False):
         if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if drop_last and len(data) < batch_size:
-            raise ValueError(f"{len(data)} images are fewer than one batch of {batch_size} with drop_last=True")
+            raise ValueError(f"{len(data)} images are fewer than one batch (batch_size={batch_size}), and drop_last=True "
+                             f"drops an incomplete batch: there would be no batch at all. Pass batch_size={len(data)} "
+                             f"or less (where a profile or config sets it, override its batch_size, e.g. "
+                             f"get_profile(..., batch_size={len(data)})), bring more images, or pass drop_last=False")
         self.data, self.batch_size, self.shuffle, self.augment = data, batch_size, shuffle, augment
         self.drop_last, self.seed, self.device = drop_last, seed, torch.device(device)
         self.images = data.images.to(self.device)

@@ -194,7 +194,7 @@ def one_seed(k: Case) -> Verdict | None:
 # %% ../nbs/93_judge.ipynb #9ec74aa7
 def _effect(c: Claim, base: pd.Series) -> float:
     if c.effect is None: return 0.0
-    return c.effect * float(np.nanmean(base)) if c.relative else c.effect / c.scale
+    return c.effect * float(base.mean()) if c.relative else c.effect / c.scale   # pandas: NaN for no values, no warning
 
 
 def judge_difference(k: Case, sign_only: bool) -> Verdict:

@@ -137,12 +137,19 @@ def _load_imagenet(arch: str, download: bool) -> nn.Module:
     if removed:
         raise WeightsCorruptError(
             f"ImageNet weights for {arch} ({weights}): {removed}; downloading it again: {reason}. Download "
-            f"{weights.url} and put it in {file.parent} (or set TORCH_HOME), or use a published source network.")
+            f"{weights.url} and put it in {file.parent} (or set TORCH_HOME). {_OTHER_WEIGHTS}")
     raise WeightsNotFoundError(
         f"ImageNet weights for {arch} ({weights}) not found: {file.name} (sha256 starting {sha}) is not in "
         f"{file.parent} and {reason}. Download {weights.url} and put it in {file.parent} "
-        f"(or set TORCH_HOME), or use a published source network (ARCHFT_WEIGHTS) or a data set name to "
-        f"pretrain on (e.g. source='tiny-imagenet-sample').")
+        f"(or set TORCH_HOME). {_OTHER_WEIGHTS}")
+
+
+# the other weights, in the terms of each way in: prepare's `weights`, a profile's `weights_source`, load_base's `source`
+_OTHER_WEIGHTS = ("Or use other weights: 'auto' takes a published source network from the weight hub (ARCHFT_WEIGHTS), "
+                 "else pretrains one here; a data set name pretrains on it here. Pass it as "
+                 "prepare(arch, weights='tiny-imagenet-sample'), as a profile's weights_source "
+                 "(get_profile(name, weights_source='tiny-imagenet-sample')), or as "
+                 "load_base(arch, source='tiny-imagenet-sample').")
 
 
 def _download_allowed() -> bool:

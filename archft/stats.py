@@ -73,8 +73,9 @@ def paired_difference_by(wide: pd.DataFrame, arm: str, baseline: str, by: str = 
 
 # %% ../nbs/90_stats.ipynb #39a144e3
 def summarize(values, digits: int = 3) -> str:
-    "`mean ± std (n seeds)` of per-seed values."
+    "`mean ± std (n seeds)` of per-seed values; `no values (0 seeds)` for none (e.g. an all-NaN column after `dropna`)."
     x = floats(values)
+    if len(x) == 0: return "no values (0 seeds)"   # NumPy's mean of nothing warns 'Mean of empty slice' into results
     if len(x) == 1: return f"{x[0]:.{digits}g} (1 seed)"
     return f"{x.mean():.{digits}g} ± {x.std(ddof=1):.{digits}g} ({len(x)} seeds)"
 
