@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .claims import CLAIMS, ROLES, Claim
+from .config import PROFILE_NAMES
 from .evidence import read_evidence, read_run
 from .judge import JUDGED, TESTABLE, VERDICTS, Case, Verdict, _settings, judge
 from .legacy import claim_evidence, legacy_evidence, write_claims  # noqa: F401 (the reproduce notebooks' imports, until they write evidence)
@@ -84,39 +85,41 @@ def derive(c: Claim, e: pd.DataFrame) -> tuple[Claim, pd.DataFrame]:
 def _row(c: Claim, regime: str, rec: dict, v: Verdict, seeds: int, measured: str, run: str) -> dict:
     run_role = str(rec.get("role", "main")).split(":")[0]
     return dict(claim_id=c.id, role=run_role if c.role == "claim" and run_role in ("sensitivity", "variant") else c.role,
-                regime=regime, experiment=rec.get("experiment", ""), image_size=_settings(rec).get("image_size") if c.data else None,
+                regime=regime, profile=run.split("/")[1], experiment=rec.get("experiment", ""), image_size=_settings(rec).get("image_size") if c.data else None,
                 seeds=seeds, verdict=v.verdict, testable=v.testable,
                 stale="unknown" if not rec.get("computed_by") else ("yes" if v.verdict == "stale" else "no"),
                 measured=measured, why=v.why, run=run.split("#")[0])
 
 
 def verdicts(results) -> pd.DataFrame:
-    """One row per (claim id, regime) with evidence under `results/` (a claim with `reads` in every regime of the claim
-    it reads), or listed as not testable by a run record: the verdict, testability code, why, staleness."""
+    """One row per (claim id, profile, regime) with evidence under `results/` (a claim with `reads` in every regime of
+    the claim it reads), or listed as not testable by a run record: the verdict, testability code, why, staleness.
+    A regime names a run's settings within its profile: the smoke and the cpu runs of one regime are judged apart."""
     ev, records = collect(results)
-    pairs = set(zip(ev.claim_id, ev.regime))
-    pairs |= {(c.id, r) for c in CLAIMS.values() if c.reads for i, r in list(pairs) if i == c.reads}
+    keys = set(zip(ev.claim_id, ev.profile, ev.regime))
+    keys |= {(c.id, p, r) for c in CLAIMS.values() if c.reads for i, p, r in list(keys) if i == c.reads}
     rows, done = [], {}
-    for cid, regime in sorted(pairs, key=lambda cr: (_depth(CLAIMS[cr[0]]), cr)):
-        c = CLAIMS[cid]
-        e = ev[(ev.claim_id == (c.reads or cid)) & (ev.regime == regime)]
+    for cid, profile, regime in sorted(keys, key=lambda k: (_depth(CLAIMS[k[0]]), k)):
+        c, ran = CLAIMS[cid], ev[(ev.profile == profile) & (ev.regime == regime)]
+        e = ran[ran.claim_id == (c.reads or cid)]
         if not e.arm.isin(c.arms).any() and c.reads: continue                  # the claim it reads ran without its arm
         rec = records[e.run.iloc[0]]
-        own = ev[(ev.claim_id == cid) & (ev.regime == regime)]
+        own = ran[ran.claim_id == cid]
         if c.formula and len(own): c_, e = replace(c, arms=("value",), formula=""), own    # the run wrote the value itself
         else: c_, e = derive(c, e) if c.formula and set(c.arms) <= set(e.arm) else (c, e)
-        k = Case(c_, e[e.arm.isin(c_.arms)], rec, {d: done[d, regime] for d in c.derived_from if (d, regime) in done})
-        v = done[cid, regime] = judge(k)
+        k = Case(c_, e[e.arm.isin(c_.arms)], rec,
+                 {d: done[d, profile, regime] for d in c.derived_from if (d, profile, regime) in done})
+        v = done[cid, profile, regime] = judge(k)
         planned = rec.get("seeds_planned") or []
         if v.verdict != "not run" and 0 < len(k.seeds) < len(planned):     # a study still running: say how far it is
             v = replace(v, why=f"{v.why}; {len(k.seeds)} of {len(planned)} planned seeds")
-        shown = measured(k) + beside(c, ev, regime) if v.verdict != "not run" else ""
+        shown = measured(k) + beside(c, ran, regime) if v.verdict != "not run" else ""
         rows.append(_row(c, regime, rec, v, len(k.seeds), shown, e.run.iloc[0]))
     for run, rec in records.items():
         for cid, why in (rec.get("not_testable") or {}).items():
-            if (cid, rec["regime"]) not in done and cid in CLAIMS:
+            if (cid, run.split("/")[1], rec["regime"]) not in done and cid in CLAIMS:   # results/<experiment>/<profile>/
                 rows.append(_row(CLAIMS[cid], rec["regime"], rec, Verdict("not testable here", "X", why), 0, "", run))
-    return pd.DataFrame(rows, columns=["claim_id", "role", "regime", "experiment", "image_size", "seeds", "verdict",
+    return pd.DataFrame(rows, columns=["claim_id", "role", "regime", "profile", "experiment", "image_size", "seeds", "verdict",
                                        "testable", "stale", "measured", "why", "run"]).astype({"image_size": "Int64"})
 
 # %% ../nbs/94_report.ipynb #8eddff2d
@@ -134,10 +137,14 @@ def printed(c: Claim) -> str:
     return str(c.paper)
 
 
+def _size(profile: str) -> int: return PROFILE_NAMES.index(profile) if profile in PROFILE_NAMES else -1
+
+
 def claim_rows(v: pd.DataFrame) -> pd.DataFrame:
-    "One row per registered claim of the paper and the slides: its best regime's verdict, and how many regimes ran."
+    """One row per registered claim of the paper and the slides: its best regime's verdict (in the largest profile that
+    ran it: paper, then cpu, then smoke), and how many regimes ran."""
     v = v[v.claim_id.map(lambda i: CLAIMS[i].role == "claim")].assign(
-        _rank=lambda d: list(zip(d.role != "claim", d.testable.map(RANK.index), -d.seeds, (d.image_size.astype(float).fillna(32) - 32).abs(), d.regime)))
+        _rank=lambda d: list(zip(d.role != "claim", -d.profile.map(_size), d.testable.map(RANK.index), -d.seeds, (d.image_size.astype(float).fillna(32) - 32).abs(), d.regime)))
     best = v.sort_values("_rank").groupby("claim_id").head(1).set_index("claim_id")
     out = []
     for cid, c in CLAIMS.items():
@@ -289,7 +296,7 @@ def render(v: pd.DataFrame, records: dict, runs: list = ()) -> str:
     lines += ["", "A `why` cut short ends in …: `results/verdicts.csv` has it whole.", "",
               "## Counts (rows of verdicts.csv by role and verdict)", ""] + _md(counts.reset_index())
     lines += ["", "## Regimes", "", "Every (claim, regime) with evidence, as in `results/verdicts.csv`.", ""]
-    lines += _md(v[["claim_id", "role", "regime", "image_size", "seeds", "verdict", "testable", "stale", "measured"]])
+    lines += _md(v[["claim_id", "role", "regime", "profile", "image_size", "seeds", "verdict", "testable", "stale", "measured"]])
     lines += ["", "## Provenance", ""] + _md(provenance_table(records))
     lines += ["", "## What would test the claims not testable here", "",
               "The paper's profile (`archft.config.PROFILES`, `paper`) on a GPU; steps and forward multiply-adds of "
