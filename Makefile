@@ -11,7 +11,7 @@ ARCHFT_DATA ?= $(if $(wildcard ../shared/data/cifar10-subset.npz),$(abspath ../s
 export ARCHFT_DATA
 PROFILE ?= auto
 
-.PHONY: setup test reproduce resnet50-source reproduce-lane-1 reproduce-lane-2 sensitivity export clean-nbs bench source-weights
+.PHONY: setup test reproduce export clean-nbs bench source-weights
 .PHONY: outputs docs lab
 setup: $(VENV)/.archft-installed
 
@@ -32,88 +32,18 @@ test: setup
 	$(TEST_ENV) $(BIN)/pytest -q -n 2 -m "not ray" --durations=10 tests
 	$(TEST_ENV) $(BIN)/pytest -q -m ray --durations=3 tests
 
-# The reproduction notebooks under $(PROFILE), executed into results/<experiment>/<profile>/, then results/REPORT.md.
-# A run is <notebook> or <notebook>.<name> (output reproduce_<notebook>-<name>.ipynb); ARGS_<run> holds its extra
-# papermill arguments (the executed notebook's warnings keep no machine paths: tools/redact_paths.py). Two lanes run side by side, one per core, each notebook training on one thread: on 2 cores two
-# one-thread jobs do 1.2x the work of one 2-thread job, while a 2-thread job beside another runs 10x slower (README,
-# "Threads"). Runs that read another's results share its lane: fig4 and early_stopping read fig3's searches.
-# The cpu profile is the study's size (5 seeds); two runs are cut further so both lanes end within 2.5 hours on the
-# 2-core AMD EPYC: the run where the mutation is live takes the medium scope at 40x40: from 33x33 to 47x47 layer3 runs on 3x3 maps and layer4 on 2x2, so 5 of the
-# scope's 8 mutable layers are live, as at 64x64 (archft.space.live_layers), at 57% of the 64x64 network's multiply-adds.
-# The lanes are balanced by the runs' measured times (results/reproduce_cpu.log; 5 seeds, AMD EPYC: fig3.resnet18 65 min,
-# fig4 and early_stopping under a minute from its searches; the gap study 47 min, td_darts_cifar10 14 min).
-# ResNet-50 (Fig. 3b, 4b) is in no lane: the source network archft can pretrain here (3.2% Tiny ImageNet top-1) does not
-# transfer, so its rows read "not run" with the GPU command (REPORT.md); LANE_1="... fig3.resnet50 fig4.resnet50" runs them.
-LANE_1 ?= table1 table2 temperature td_darts_cifar100 fig3.resnet18-40px td_darts_cifar10
-LANE_2 ?= fig3.resnet18 fig4.resnet18 early_stopping td_darts_gap
-SMALL_RUN ?= {search_iters: 100, finetune_iters: 150}
-ARGS_fig3.resnet18 ?= -p arch resnet18
-ARGS_fig4.resnet18 ?= -p arch resnet18
-ARGS_fig3.resnet18-40px ?= -p arch resnet18 -p image_size 40 -y 'scopes: [medium]' -y 'overrides: $(SMALL_RUN)' -p variant False
-ARGS_fig3.resnet50 ?= -p arch resnet50 -y 'overrides: $(SMALL_RUN)' -p variant False
-ARGS_fig4.resnet50 ?= -p arch resnet50 -y 'overrides: $(SMALL_RUN)'
-# The gap study starts no seed that would end its searches past an hour (nbs/reproduce_td_darts_gap.ipynb, its size)
-ARGS_td_darts_gap ?= -p budget_minutes 60
-# No ResNet-50 source network is published: where a ResNet-50 run would pretrain one itself (weights `auto`, none in
-# the hub; archft.pretrained.needs_source_network), `make reproduce` first makes it as the committed ResNet-50 results
-# were made, before the study's clock starts.
-R50_SOURCE_STEPS ?= 2000
+# The study: the plan `reproduce` of archft.study (nbs/19_study.ipynb) under $(PROFILE). Each step is a reproduce
+# notebook (with its papermill parameters) preceded by its units (archft.units); every unit and notebook runs on one of
+# WORKERS local processes of one thread each (default: the machine's cores) as soon as what it reads is done, or the units
+# on a Ray cluster (BACKEND=ray; RAY_ADDRESS names it, else a local one). What is stored is read back, not computed
+# again. Each step's start and end: results/reproduce_<profile>.log (the measured minutes); then results/REPORT.md.
+# The study's other runs are plans of the same command (fig4-live, sensitivity, ablations, resnet50, the live regimes,
+# the gap study at every seed): `$(PY) -m archft.study list`, then `$(PY) -m archft.study run --plan <plan> --profile cpu`.
 BACKEND ?= local
-# Lanes side by side, except where each notebook would start its own local Ray cluster (BACKEND=ray, no RAY_ADDRESS).
-LANE_JOBS ?= $(if $(and $(filter-out local,$(BACKEND)),$(if $(RAY_ADDRESS),,local-ray)),1,2)
-PROFILE_NAME = $(eval PROFILE_NAME := $(shell $(PY) -c "from archft.config import resolve_profile_name as r; print(r('$(PROFILE)'))"))$(PROFILE_NAME)
-REPRODUCE_LOG = results/reproduce_$(PROFILE_NAME).log
-nb_of = $(firstword $(subst ., ,$(1)))
-run_nb = mkdir -p results/$(call nb_of,$(1))/$(PROFILE_NAME); echo "$$(date +%T) start $(1)" | tee -a $(REPRODUCE_LOG); \
-  $(BIN)/papermill nbs/reproduce_$(call nb_of,$(1)).ipynb \
-    results/$(call nb_of,$(1))/$(PROFILE_NAME)/reproduce_$(subst .,-,$(1)).ipynb -p profile $(PROFILE_NAME) \
-    $(ARGS_$(1)) $(if $(filter-out local,$(BACKEND)),-p backend $(BACKEND)) --cwd nbs; \
-  $(PY) tools/redact_paths.py results/$(call nb_of,$(1))/$(PROFILE_NAME); echo "$$(date +%T) done $(1)" | tee -a $(REPRODUCE_LOG);
-resnet50-source: setup
-	@if $(PY) -c "from archft.pretrained import needs_source_network as n; raise SystemExit(not n('resnet50', '$(PROFILE_NAME)'))"; \
-	  then $(MAKE) --no-print-directory source-weights ARCH=resnet50 STEPS=$(R50_SOURCE_STEPS); fi
-reproduce: setup $(if $(findstring resnet50,$(LANE_1) $(LANE_2)),resnet50-source)
-	@echo "$$(date '+%F %T') make reproduce, profile $(PROFILE_NAME), BACKEND=$(BACKEND), $$($(PY) -c "from archft.config import hardware; print(hardware())")" | tee -a $(REPRODUCE_LOG)
-	$(MAKE) --no-print-directory -j$(LANE_JOBS) reproduce-lane-1 reproduce-lane-2
-	@echo "$$(date '+%F %T') make reproduce done" | tee -a $(REPRODUCE_LOG)
-	$(BIN)/archft-report results
-reproduce-lane-1 reproduce-lane-2: reproduce-lane-%: setup
-	@set -e; $(foreach run,$(LANE_$*),$(call run_nb,$(run)))
-
-# A sensitivity run beside the study: Fig. 4 and the early-stopping study with another controller learning rate.
-CONTROLLER_LR ?= 0.0035
-sensitivity: setup
-	set -e; prof=$$($(PY) -c "from archft.config import resolve_profile_name as r; print(r('$(PROFILE)'))"); \
-	for nb in fig4 early_stopping; do \
-	  mkdir -p results/$$nb/$$prof; \
-	  $(BIN)/papermill nbs/reproduce_$$nb.ipynb results/$$nb/$$prof/reproduce_$$nb-clr$(CONTROLLER_LR).ipynb \
-	    -p profile $$prof -p controller_lr $(CONTROLLER_LR) --cwd nbs; \
-	done
-	$(BIN)/archft-report results
-
-# Fig. 4 and the early-stopping study where every mutable layer is live (issue 19): from 65x65 on, layer4 of ResNet-18
-# runs on 3x3 maps, so all 8 mutable layers of the medium scope can compute what the 3x3 cannot (archft.space.live_layers;
-# 65 is the smallest such size for every scope of both networks; ResNet-18 is the cheaper network). The search is the cpu
-# profile's (300 supernet iterations, 50 of them warm-up, 4 controller samples per iteration: 1,000 samples per seed,
-# 5 seeds); the reward reads two validation batches of 128 (eval_batch_size) instead of 500, a quarter of the cost.
-# Measured on the 2-core AMD EPYC with one other one-thread job beside it: 15 min a seed for the search, then stage 2
-# of each seed's A* at the end and at the early stop where it fired (300 iterations at 65x65). Its minutes:
-# results/reproduce_<profile>.log. Then the same search at 10x Table 2's controller rate (3.5e-3, ENAS's micro-search
-# rate; 3 seeds), a sensitivity run: at Table 2's rate 12_controller's synthetic signal needs ~900 samples to fix the
-# actions, so this run asks what the live supernet's reward makes a policy do that can move within the budget.
-# Not part of `make reproduce`; on a GPU (paper profile) minutes.
-LIVE_SIZE ?= 65
-LIVE_RUN ?= {eval_batch_size: 128}
-LIVE_CLR ?= 0.0035
-LIVE_RUNS ?= fig4.resnet18-live early_stopping.resnet18-live fig4.resnet18-live-clr
-ARGS_fig4.resnet18-live ?= -p arch resnet18 -p image_size $(LIVE_SIZE) -y 'overrides: $(LIVE_RUN)'
-ARGS_early_stopping.resnet18-live ?= -p arch resnet18 -p image_size $(LIVE_SIZE) -p abstract_saving False -y 'overrides: $(LIVE_RUN)'
-ARGS_fig4.resnet18-live-clr ?= -p arch resnet18 -p image_size $(LIVE_SIZE) -p controller_lr $(LIVE_CLR) \
-  -y 'overrides: {eval_batch_size: 128, seeds: [0, 1, 2]}'
-.PHONY: fig4-live
-fig4-live: setup
-	@set -e; $(foreach run,$(LIVE_RUNS),$(call run_nb,$(run)))
-	$(BIN)/archft-report results
+WORKERS ?=
+STUDY_ARGS ?=
+reproduce: setup
+	$(PY) -m archft.study run --plan reproduce --profile $(PROFILE) --backend $(BACKEND) $(if $(WORKERS),--workers $(WORKERS)) $(STUDY_ARGS)
 
 export: setup
 	$(BIN)/nbdev_export
@@ -170,21 +100,3 @@ source-weights: setup
 	  print(p('$(ARCH)', '$(SOURCE)' or None, steps=$(STEPS), out_dir='$(WEIGHTS_OUT)' or None, \
 	          command='make source-weights ARCH=$(ARCH) STEPS=$(STEPS) SOURCE=$(SOURCE)'))" | tail -n1); \
 	echo "$$pt"; mkdir -p results/source_weights; cp "$${pt%.pt}.json" results/source_weights/
-
-# The ablations beside the study, one notebook after another on one thread, their own log: the unstated 5x5
-# initialisation (reproduce_kernel_init: ResNet-18 small scope at 32x32, every layer 5x5 under each reading and the 3x3
-# control against vanilla, stage 2 only, `ablation_seeds` x `ablation_iters`). Its minutes: results/ablations_<profile>.log.
-# Measured (cpu): 54 min on the 2-core AMD EPYC while other jobs shared it (21 runs of 800 steps, 60-330 s each);
-# about 30 min on an idle one (0.1 s a step measured there). Then Fig. 3a's small scope searched and fine-tuned under
-# the reading of the 5x5 start that can differ from vanilla at 32x32 (`resize`: the pretrained 3x3 interpolated to 5x5,
-# which keeps what the source network learned; `kaiming` with ARGS_fig3.resnet18-resize's override changed), beside
-# vanilla and a random architecture under the same reading, results named fig3_resnet18_resize.
-.PHONY: ablations
-ABLATIONS ?= kernel_init fig3.resnet18-resize
-ARGS_fig3.resnet18-resize ?= -p arch resnet18 -y 'scopes: [small]' -y 'overrides: {kernel_init: resize}' -p variant False
-ablations: REPRODUCE_LOG = results/ablations_$(PROFILE_NAME).log
-ablations: setup
-	@echo "$$(date '+%F %T') make ablations, profile $(PROFILE_NAME), $$($(PY) -c "from archft.config import hardware; print(hardware())")" | tee -a $(REPRODUCE_LOG)
-	@set -e; $(foreach run,$(ABLATIONS),$(call run_nb,$(run)))
-	@echo "$$(date '+%F %T') make ablations done" | tee -a $(REPRODUCE_LOG)
-	$(BIN)/archft-report results

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,7 +30,8 @@ from .train import checkpoint_computed_by, key_diff
 # %% auto #0
 __all__ = ['KINDS', 'RUNNERS', 'UnitError', 'Unit', 'storage_dir', 'search_unit', 'finetune_unit', 'scope_units',
            'darts_search_unit', 'darts_eval_unit', 'pipeline_computed_by', 'unit_reads', 'stale_reason',
-           'stored_result', 'run_unit', 'search_result', 'curve', 'darts_search_result', 'worker_env', 'run_units']
+           'stored_result', 'run_unit', 'search_result', 'curve', 'darts_search_result', 'worker_env', 'LocalPool',
+           'run_units']
 
 # %% ../nbs/17_units.ipynb #u0000004
 KINDS = ("search", "finetune", "darts_search", "darts_eval")
@@ -154,7 +156,7 @@ def darts_eval_unit(search: Unit, pick: str = "best", **config) -> Unit:
 # %% ../nbs/17_units.ipynb #u0000007c
 def pipeline_computed_by(exp, scope: str, tag: str) -> dict | None:
     """The `computed_by` stored in the pipeline checkpoint of `exp`'s `scope` whose key digests to `tag` (named
-    `<name>-<tag>.pt`, see `Experiment.artifact`): a search's `extra['search_tag']`, a fine-tuning curve's `record`."""
+    `<name>-<tag>.pt`, see `Experiment.artifact`): a search's `extra['search_record']`, a fine-tuning curve's `record`."""
     found = sorted(exp.run_dir(scope).glob(f"*-{tag}.pt"))
     if len(found) != 1:
         raise FileNotFoundError(f"{len(found)} checkpoints named *-{tag}.pt in {exp.run_dir(scope)}; expected one")
@@ -178,7 +180,7 @@ def _run_search(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: di
     r, _ = run_search(exp, u.scope, progress, **u.config)
     return dict(actions=r.actions, layers=r.layer_names, scope=r.scope, rule=r.rule, stops=r.stops, config=r.config,
                 weights_source=r.weights_source, extra=r.extra, log=_records(r.log),
-                computed_by=pipeline_computed_by(exp, u.scope, r.extra["search_tag"]))
+                computed_by=pipeline_computed_by(exp, u.scope, r.extra["search_record"]))
 
 
 def _run_finetune(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: dict) -> dict:
@@ -190,7 +192,7 @@ def _run_finetune(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: 
         if r.actions != dep["actions"]:
             raise RuntimeError(f"the search reloaded here found {r.actions}, its unit {dep['actions']}: this worker "
                                f"does not see the search's checkpoint (ARCHFT_CACHE={cache_dir()})")
-        curve = run_finetune(exp, u.scope, supernet, r.actions, "enas", progress, r.extra["search_tag"], init=u.init)
+        curve = run_finetune(exp, u.scope, supernet, r.actions, "enas", progress, init=u.init)
     else:
         curve = run_finetune(exp, u.scope, arm="vanilla", progress=progress)
     return dict(curve=_records(curve), weights_source=exp.weights_source,
@@ -358,6 +360,66 @@ def worker_env(storage=None) -> dict:
     return env
 
 
+_WORKER_MEMO: dict = {}   # a worker process's loaded data, kept between the units it runs
+
+
+def _init_worker(threads: int):
+    torch.set_num_threads(threads)
+
+
+def _pool_task(unit: Unit, storage: str, deps, threads: int):
+    "The body of a unit in a local worker process (`deps`: the result of `unit.after`)."
+    torch.set_num_threads(threads)
+    return run_unit(unit, storage, deps, progress=False, threads=threads, memo=_WORKER_MEMO)
+
+
+class LocalPool:
+    """`workers` local processes of one torch thread each (spawned: a forked torch can hang), shared by the
+    `run_units` calls given it: a unit that two calls ask for (the search Fig. 3 and Fig. 4 share) runs once, and the
+    others wait for it. `submit(fn, *args)` runs any other job (a notebook) in one of the same workers."""
+    def __init__(self, workers: int | None = None, threads: int = 1):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        self.workers = workers or os.cpu_count() or 1
+        self.executor = ProcessPoolExecutor(self.workers, mp.get_context("spawn"), initializer=_init_worker,
+                                            initargs=(threads,))
+        self.futures, self._lock = {}, threading.Lock()
+
+    def submit(self, fn, *args): return self.executor.submit(fn, *args)
+
+    def unit(self, unit: Unit, storage, deps):
+        "The future of `unit`'s result: the one already asked for, else a new task."
+        k = (str(storage_dir(storage)), unit.key())
+        with self._lock:
+            if k not in self.futures:
+                self.futures[k] = self.executor.submit(_pool_task, unit, k[0], deps, unit.get_profile().threads or 1)
+            return self.futures[k]
+
+    def shutdown(self, cancel: bool = False): self.executor.shutdown(wait=True, cancel_futures=cancel)
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.shutdown(cancel=exc[0] is not None)
+
+
+def _run_pool(units, storage, pool: LocalPool, progress):
+    "Each unit in a worker of `pool` as soon as the unit it needs has finished."
+    from concurrent.futures import FIRST_COMPLETED, wait
+    waiting, results, running = _in_order(units), {}, {}
+    with tqdm(total=len(waiting), desc=f"units ({pool.workers} workers)", disable=not progress) as bar:
+        while waiting or running:
+            for u in [u for u in waiting if u.after is None or u.after.key() in results]:
+                waiting.remove(u)
+                running[pool.unit(u, storage, None if u.after is None else results[u.after.key()])] = u
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in done:
+                u = running.pop(f)
+                try: results[u.key()] = f.result()
+                except UnitError: raise
+                except Exception as e:   # the worker died (killed, out of memory): the pool cannot go on
+                    raise UnitError(f"{u.name()} failed: {type(e).__name__}: {e}") from e
+                bar.update(1)
+    return results
+
+
 def _run_local(units, storage, progress):
     results, memo = {}, {}
     for u in tqdm(_in_order(units), desc="units", disable=not progress):
@@ -427,11 +489,16 @@ def _run_ray(units, storage, resources, max_retries, num_cpus, progress):
 
 
 def run_units(units, backend: str = "local", storage=None, resources: dict | None = None, max_retries: int = 3,
-              num_cpus: int | None = None, progress: bool = True) -> list:
+              num_cpus: int | None = None, progress: bool = True, workers: int = 1, pool: LocalPool | None = None) -> list:
     """Run `units` (and the units they need) on `backend` (`local` or `ray`); their results, in the order given.
-    `storage`: where results and checkpoints go; `resources`, `max_retries`, `num_cpus` (a local Ray cluster): Ray's."""
+    `storage`: where results and checkpoints go; `workers` (local): that many worker processes of one thread each
+    (1: here, one after another), or those of `pool`; `resources`, `max_retries`, `num_cpus` (a local Ray cluster): Ray's."""
     units = list(units)
-    if backend == "local": results = _run_local(units, storage, progress)
+    if backend == "local" and (pool is not None or workers > 1):
+        if pool is not None: results = _run_pool(units, storage, pool, progress)
+        else:
+            with LocalPool(workers) as own: results = _run_pool(units, storage, own, progress)
+    elif backend == "local": results = _run_local(units, storage, progress)
     elif backend == "ray": results = _run_ray(units, storage, resources, max_retries, num_cpus, progress)
     else: raise ValueError(f"unknown backend {backend!r}: choose 'local' or 'ray'")
     return [results[u.key()] for u in units]
