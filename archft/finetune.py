@@ -17,7 +17,7 @@ from .supernet import PrefixCache, ScopedResNet, Supernet, build_model, vanilla_
 from .train import FastPath, fit
 
 # %% auto #0
-__all__ = ['ARMS', 'enas_model', 'trainable', 'finetune', 'check_arm', 'stage2_model', 'iterations_to']
+__all__ = ['ARMS', 'enas_model', 'trainable', 'finetune', 'check_arm', 'check_start', 'stage2_model', 'iterations_to']
 
 # %% ../nbs/15_finetune.ipynb #49590f6f
 def enas_model(supernet: Supernet, actions, init: str = "supernet", base: nn.Module | None = None,
@@ -59,11 +59,16 @@ def finetune(model: ScopedResNet, train_loader: TensorLoader, test: PrefixCache,
 ARMS = ("enas", "vanilla")
 
 
-def check_arm(arm: str, init: str = "pretrained", actions=None, supernet: Supernet | None = None,
-              control: bool = False) -> None:
-    "A clear error where a stage-2 arm cannot start as asked."
+def check_arm(arm: str, init: str = "pretrained") -> None:
+    "A clear error for an unknown stage-2 arm or start."
     if arm not in ARMS: raise ValueError(f"unknown arm {arm!r}; valid: {', '.join(map(repr, ARMS))}")
     if init not in STAGE2_INITS: raise ValueError(f"unknown init {init!r}; valid: {', '.join(map(repr, STAGE2_INITS))}")
+
+
+def check_start(arm: str, init: str = "pretrained", actions=None, supernet: Supernet | None = None,
+                control: bool = False) -> None:
+    "A clear error where a stage-2 arm cannot start as asked (`check_arm`, then what the start needs)."
+    check_arm(arm, init)
     if arm == "vanilla": return
     if actions is None: raise ValueError("arm='enas' needs the architecture `actions` (a search's `result.actions`)")
     if init == "supernet" and supernet is None: raise ValueError("init='supernet' needs the searched `supernet`")
@@ -78,7 +83,7 @@ def stage2_model(base: nn.Module, scope: str, num_classes: int, seed: int, arm: 
     from the pretrained `base` (its 5x5 kernels made by `kernel_init`) or from the searched `supernet`
     (`init='supernet'`: its weights and its head). A pretrained start gets a fresh head drawn from `seed`; fresh
     kernels are drawn from `seed` too. `control=True`: every layer 3x3, those `actions` enlarges made again at 3x3."""
-    check_arm(arm, init, actions, supernet, control)
+    check_start(arm, init, actions, supernet, control)
     if arm == "vanilla":
         model = vanilla_model(base, scope)
     elif init == "supernet":

@@ -11,10 +11,12 @@ from pathlib import Path
 import pandas as pd
 
 from .claims import CLAIMS
+from .config import hardware
 from .evidence import EVIDENCE_COLUMNS
 
 # %% auto #0
-__all__ = ['LEGACY_FILES', 'LEGACY', 'CLAIM_COLUMNS', 'OLD_EVIDENCE_COLUMNS', 'legacy_evidence', 'claim_evidence', 'write_claims']
+__all__ = ['LEGACY_FILES', 'LEGACY', 'CLAIM_COLUMNS', 'OLD_EVIDENCE_COLUMNS', 'legacy_evidence', 'claim_row', 'claim_evidence',
+           'write_claims']
 
 # %% ../nbs/95_legacy.ipynb #54d3f248
 LEGACY_FILES = {  # old claims file under results/ -> (regime, role of the run, record fields the file cannot say)
@@ -194,6 +196,15 @@ def _listed(v):
     v = list(v) if isinstance(v, (list, tuple)) else [v]
     v = [x.item() if hasattr(x, "item") else x for x in v]
     return [None if isinstance(x, float) and math.isnan(x) else x for x in v]
+
+
+def claim_row(exp, claim: str, paper, measured, figure: str = "", seeds=None) -> dict:
+    """A row of an old-format claims table for an experiment (`archft.pipeline.Experiment`), with its provenance;
+    `profile` names the overrides where there are any."""
+    return dict(claim=claim, paper=paper, measured=measured, profile=exp.profile.label, dataset=exp.dataset,
+                weights_source=exp.weights_source, hardware=hardware(exp.device),
+                seeds=exp.seed if seeds is None else seeds, figure=figure,
+                overrides=json.dumps(exp.profile.overrides, sort_keys=True), record=exp.record_digest)
 
 
 def claim_evidence(kind: str, values, paper=None, baseline=None, direction: str = "greater", pinned: str = "") -> dict:

@@ -5,21 +5,18 @@
 # %% ../nbs/16_pipeline.ipynb #a60b2f0f
 from __future__ import annotations
 
-import json
-import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
-from .config import (Profile, cache_dir, digest, get_device, get_profile, hardware, provenance, save_json,
+from .config import (Profile, cache_dir, digest, get_device, get_profile, provenance, save_json,
                      seed_everything, state_digest, torch_threads)
 from .data import ImageData, TensorLoader, first_available, load_dataset, stratified_split, subsample, train_val_split
-from .finetune import check_arm, finetune, iterations_to, stage2_model
+from .finetune import check_start, finetune, iterations_to, stage2_model
 from .pretrained import load_base, resolve_weights_source
 from .search import SearchConfig, search
 from .space import arch_layers, check_actions, check_image_size
@@ -27,8 +24,8 @@ from .supernet import PrefixCache, Supernet
 from .train import FastPath, load_checkpoint
 
 # %% auto #0
-__all__ = ['RUNTIME_READS', 'SEARCH_READS', 'FINETUNE_READS', 'profile_threads', 'Experiment', 'prepare', 'run_search',
-           'run_finetune', 'run_scope', 'compare_arms']
+__all__ = ['RUNTIME_READS', 'SEARCH_READS', 'FINETUNE_READS', 'profile_threads', 'Experiment', 'artifact_key', 'run_dir',
+           'artifact_path', 'result_provenance', 'prepare', 'run_search', 'run_finetune', 'run_scope', 'compare_arms']
 
 # %% ../nbs/16_pipeline.ipynb #51f7d5cf
 @contextmanager
@@ -39,7 +36,7 @@ def profile_threads(p: Profile):
 # %% ../nbs/16_pipeline.ipynb #d121ec36
 @dataclass
 class Experiment:
-    "The target task of a study: profile, data, loaders, pretrained base, seed, device."
+    "The target task of a study: profile, data splits, pretrained base, seed, device, and how it trains (`fast`)."
     profile: Profile
     arch: str
     seed: int
@@ -71,53 +68,50 @@ class Experiment:
         return dict(train=self.train.fingerprint(), val=self.val.fingerprint(), test=self.test.fingerprint(),
                     weights=state_digest(self.base))
 
-    def key(self, scope: str, artifact: str, splits=("train", "val", "test"), settings=(), **extra) -> dict:
-        """The key of a cached `artifact` of `scope`: everything that determines it. `splits` and `settings` name the
-        data splits and profile settings it reads; `extra` adds the rest (a search's config, a fine-tuning's arm)."""
-        f = self.fingerprints
-        return dict(artifact=artifact, arch=self.arch, scope=scope, seed=self.seed, weights=f["weights"], device=self.device.type,
-                    data={s: f[s] for s in splits}, settings=self.profile.settings(*settings), **extra)
-
     @property
     def record_digest(self) -> str:
         "The digest of this experiment's record: data, weights, seed, arch and every resolved setting."
-        return digest(self.key("*", "experiment", settings=[k for k in self.profile if k != "name"]))
+        return digest(artifact_key(self, "*", "experiment", settings=[k for k in self.profile if k != "name"]))
 
-    def readable(self) -> dict:
-        "The names a person reads (they key nothing: two names for the same data or weights share their runs)."
-        return dict(profile=self.profile.name, overrides=self.profile.overrides, dataset=self.dataset,
-                    weights_source=self.weights_source)
+# %% ../nbs/16_pipeline.ipynb #9bd20964
+def artifact_key(exp: Experiment, scope: str, artifact: str, splits=("train", "val", "test"), settings=(), **extra) -> dict:
+    """The key of a cached `artifact` of `scope` in `exp`: everything that determines it. `splits` and `settings` name
+    the data splits and profile settings it reads; `extra` adds the rest (a search's config, a fine-tuning's arm)."""
+    f = exp.fingerprints
+    return dict(artifact=artifact, arch=exp.arch, scope=scope, seed=exp.seed, weights=f["weights"], device=exp.device.type,
+                data={s: f[s] for s in splits}, settings=exp.profile.settings(*settings), **extra)
 
-    def run_dir(self, scope: str) -> Path:
-        """`$ARCHFT_CACHE/runs/<arch>-<scope>-seed<seed>-<digest>/`: the folder of the runs of `scope` on this
-        experiment's training data and base; each artifact in it is named by the digest of its own key."""
-        folder = self.key(scope, "run folder", splits=("train",))
-        path = cache_dir() / "runs" / f"{self.arch}-{scope}-seed{self.seed}-{digest(folder)}"
-        if not (path / "record.json").exists():
-            save_json(dict(key=folder, **self.readable()), path / "record.json")
-        return path
 
-    def artifact(self, scope: str, name: str, key: dict) -> Path:
-        "The checkpoint path of a cached artifact: `<run_dir>/<name>-<digest of key>.pt`, its key readable beside it."
-        path = self.run_dir(scope) / f"{name}-{digest(key)}.pt"
-        if not path.with_suffix(".json").exists():
-            save_json(dict(key=key, digest=digest(key), **self.readable()), path.with_suffix(".json"))
-        return path
+def _names(exp: Experiment) -> dict:
+    "The names a person reads (they key nothing: two names for the same data or weights share their runs)."
+    return dict(profile=exp.profile.name, overrides=exp.profile.overrides, dataset=exp.dataset,
+                weights_source=exp.weights_source)
 
-    def provenance(self, **extra) -> dict:
-        "The provenance of a result: profile, overrides, data set, weights, seed, hardware, threads, record digest."
-        rec = provenance(self.profile.name, self.dataset, self.weights_source, self.seed, self.device, arch=self.arch,
-                         profile_overrides=self.profile.overrides, threads=self.profile.threads or torch.get_num_threads(),
-                         record=self.record_digest, fast_path=self.fast.describe())
-        return {**rec, **extra}
 
-    def claim(self, claim: str, paper, measured, figure: str = "", seeds=None) -> dict:
-        """A row of a reproduce notebook's claims table (see `archft.report`), with this experiment's provenance;
-        `profile` names the overrides where there are any."""
-        return dict(claim=claim, paper=paper, measured=measured, profile=self.profile.label, dataset=self.dataset,
-                    weights_source=self.weights_source, hardware=hardware(self.device),
-                    seeds=self.seed if seeds is None else seeds, figure=figure,
-                    overrides=json.dumps(self.profile.overrides, sort_keys=True), record=self.record_digest)
+def run_dir(exp: Experiment, scope: str) -> Path:
+    """`$ARCHFT_CACHE/runs/<arch>-<scope>-seed<seed>-<digest>/`: the folder of the runs of `scope` on `exp`'s
+    training data and base; each artifact in it is named by the digest of its own key."""
+    folder = artifact_key(exp, scope, "run folder", splits=("train",))
+    path = cache_dir() / "runs" / f"{exp.arch}-{scope}-seed{exp.seed}-{digest(folder)}"
+    if not (path / "record.json").exists():
+        save_json(dict(key=folder, **_names(exp)), path / "record.json")
+    return path
+
+
+def artifact_path(exp: Experiment, scope: str, name: str, key: dict) -> Path:
+    "The checkpoint path of a cached artifact: `<run_dir>/<name>-<digest of key>.pt`, its key readable beside it."
+    path = run_dir(exp, scope) / f"{name}-{digest(key)}.pt"
+    if not path.with_suffix(".json").exists():
+        save_json(dict(key=key, digest=digest(key), **_names(exp)), path.with_suffix(".json"))
+    return path
+
+# %% ../nbs/16_pipeline.ipynb #c91d62f1
+def result_provenance(exp: Experiment, **extra) -> dict:
+    "The provenance of a result of `exp`: profile, overrides, data set, weights, seed, hardware, threads, record digest."
+    rec = provenance(exp.profile.name, exp.dataset, exp.weights_source, exp.seed, exp.device, arch=exp.arch,
+                     profile_overrides=exp.profile.overrides, threads=exp.profile.threads or torch.get_num_threads(),
+                     record=exp.record_digest, fast_path=exp.fast.describe())
+    return {**rec, **extra}
 
 # %% ../nbs/16_pipeline.ipynb #b88a3ce3
 def prepare(arch: str = "resnet18", profile="auto", seed: int = 0, device="auto", weights: str | None = None,
@@ -141,7 +135,7 @@ def prepare(arch: str = "resnet18", profile="auto", seed: int = 0, device="auto"
     return Experiment(p, arch, seed, device, dataset, train, val, test, base, base.weights_source, source_key)
 
 # %% ../nbs/16_pipeline.ipynb #0ac7e360
-# how training runs changes its numbers too (bf16, memory format): part of every key, with the device (see `key`)
+# how training runs changes its numbers too (bf16, memory format): part of every key, with the device (see `artifact_key`)
 RUNTIME_READS = ("amp", "channels_last", "compile")
 SEARCH_READS = ("batch_size", "eval_batch_size", "image_size", "n_per_class", "val_fraction") + RUNTIME_READS
 FINETUNE_READS = ("finetune_iters", "finetune_lr", "eval_every", "batch_size", "eval_batch_size", "image_size",
@@ -168,12 +162,12 @@ def run_search(exp: Experiment, scope: str, progress: bool = True, strict: bool 
                             init_seed=exp.seed).to(exp.device)
         train, val, _ = exp.loaders()
         cfg = SearchConfig.from_profile(p, **config)
-        key = exp.key(scope, "search", ("train", "val"), SEARCH_READS, rule=supernet.rule.name, sharing=supernet.sharing,
+        key = artifact_key(exp, scope, "search", ("train", "val"), SEARCH_READS, rule=supernet.rule.name, sharing=supernet.sharing,
                       config={k: v for k, v in asdict(cfg).items() if k != "checkpoint_every"},
                       **_kernel_key(p.kernel_init))
         result = search(supernet, train, val, cfg, seed=exp.seed, progress=progress, key=key, fast=exp.fast,
-                        checkpoint=_check_stored_key(exp.artifact(scope, "search", key), key, strict))
-    result.extra.update(exp.provenance(scope=scope), search_record=digest(key))
+                        checkpoint=_check_stored_key(artifact_path(exp, scope, "search", key), key, strict))
+    result.extra.update(result_provenance(exp, scope=scope), search_record=digest(key))
     return result, supernet
 
 
@@ -198,7 +192,7 @@ def run_finetune(exp: Experiment, scope: str, supernet: Supernet | None = None, 
     p, n = exp.profile, exp.train.num_classes
     init = (init or p.stage2_init) if arm == "enas" else "pretrained"
     kernel_init = kernel_init or p.kernel_init
-    check_arm(arm, init, actions, supernet, control)
+    check_start(arm, init, actions, supernet, control)
     rule = supernet.rule.name if supernet is not None else "k3k5"
     if arm == "enas":
         actions = check_actions(actions, len(arch_layers(exp.arch, scope)), rule).tolist()   # no silent coercion
@@ -210,14 +204,14 @@ def run_finetune(exp: Experiment, scope: str, supernet: Supernet | None = None, 
                 else f"-{kernel_init}") + ("-control" if control else ""))
     else:
         extra, name = dict(arm=arm, init=init), "finetune-vanilla"
-    key = exp.key(scope, "finetune", ("train", "test"), FINETUNE_READS, **extra)
+    key = artifact_key(exp, scope, "finetune", ("train", "test"), FINETUNE_READS, **extra)
     with profile_threads(p):
         train, _, test_loader = exp.loaders()
         model = stage2_model(exp.base, scope, n, exp.seed, arm, actions, init, supernet, kernel_init, control,
                              rule).to(exp.device)
         test = PrefixCache(model, test_loader, exp.fast)
         curve = finetune(model, train, test, p.finetune_iters, p.finetune_lr, p.eval_every, fast=exp.fast,
-                         checkpoint=_check_stored_key(exp.artifact(scope, name, key), key, strict),
+                         checkpoint=_check_stored_key(artifact_path(exp, scope, name, key), key, strict),
                          desc=f"{arm} {scope}", progress=progress, key=key)
     curve = curve.assign(arm=arm, scope=scope, seed=exp.seed, init=init, record=digest(key))
     return (curve, model) if return_model else curve

@@ -16,8 +16,7 @@ from .claims import CLAIMS, ROLES, Claim
 from .config import PROFILE_NAMES
 from .evidence import read_evidence, read_run
 from .judge import JUDGED, TESTABLE, VERDICTS, Case, Verdict, _settings, judge
-from .legacy import claim_evidence, legacy_evidence, write_claims  # noqa: F401 (the reproduce notebooks' imports, until they write evidence)
-from .stats import detectable, paired_difference, paired_difference_by, summarize  # noqa: F401 (idem)
+from .legacy import legacy_evidence
 
 # %% auto #0
 __all__ = ['RANK', 'FINDING', 'collect', 'measured', 'beside', 'derive', 'verdicts', 'printed', 'claim_rows', 'provenance_table',

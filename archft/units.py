@@ -22,7 +22,8 @@ from .config import (Profile, cache_dir, data_root, digest, get_device, get_prof
 from .darts import eval as darts_eval, search as darts_search
 from .darts.genotype import genotype_from_dict, genotype_to_dict
 from .data import first_available, load_dataset
-from .pipeline import prepare, run_finetune, run_search
+from .finetune import check_arm
+from .pipeline import prepare, result_provenance, run_dir, run_finetune, run_search
 from .search import SearchResult
 from .space import arch_layers, check_actions
 from .train import checkpoint_computed_by, key_diff
@@ -124,8 +125,7 @@ def search_unit(arch: str, scope: str, profile="auto", seed: int = 0, dataset: s
 def finetune_unit(search: Unit, arm: str = "enas", init: str | None = None, actions=None) -> Unit:
     """Stage 2 of `search`'s architecture (`arm='enas'`, after the search; `init`: pretrained | supernet) or the vanilla
     baseline of its scope; with `actions`, that architecture from the pretrained weights (no search needed)."""
-    if arm not in ("enas", "vanilla"): raise ValueError(f"unknown arm {arm!r}; valid: 'enas', 'vanilla'")
-    if init not in (None, "pretrained", "supernet"): raise ValueError(f"unknown init {init!r}; valid: 'pretrained', 'supernet'")
+    check_arm(arm, init or "pretrained")
     s, given = search, actions is not None
     return Unit("finetune", s.profile, s.seed, s.arch, s.scope, s.dataset, s.weights,
                 s.config if arm == "enas" and not given else {}, arm, init=init if arm == "enas" else None,
@@ -156,10 +156,10 @@ def darts_eval_unit(search: Unit, pick: str = "best", **config) -> Unit:
 # %% ../nbs/17_units.ipynb #u0000007c
 def pipeline_computed_by(exp, scope: str, tag: str) -> dict | None:
     """The `computed_by` stored in the pipeline checkpoint of `exp`'s `scope` whose key digests to `tag` (named
-    `<name>-<tag>.pt`, see `Experiment.artifact`): a search's `extra['search_record']`, a fine-tuning curve's `record`."""
-    found = sorted(exp.run_dir(scope).glob(f"*-{tag}.pt"))
+    `<name>-<tag>.pt`, see `archft.pipeline.artifact_path`): a search's `extra['search_record']`, a fine-tuning curve's `record`."""
+    found = sorted(run_dir(exp, scope).glob(f"*-{tag}.pt"))
     if len(found) != 1:
-        raise FileNotFoundError(f"{len(found)} checkpoints named *-{tag}.pt in {exp.run_dir(scope)}; expected one")
+        raise FileNotFoundError(f"{len(found)} checkpoints named *-{tag}.pt in {run_dir(exp, scope)}; expected one")
     return checkpoint_computed_by(found[0])
 
 # %% ../nbs/17_units.ipynb #u0000008
@@ -196,7 +196,7 @@ def _run_finetune(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: 
     else:
         curve = run_finetune(exp, u.scope, arm="vanilla", progress=progress)
     return dict(curve=_records(curve), weights_source=exp.weights_source,
-                provenance=exp.provenance(scope=u.scope, arm=u.arm),
+                provenance=result_provenance(exp, scope=u.scope, arm=u.arm),
                 computed_by=pipeline_computed_by(exp, u.scope, curve["record"].iloc[0]))
 
 

@@ -16,7 +16,8 @@ from PIL import Image
 
 import archft.pipeline as pipeline
 from archft.config import cache_dir, get_profile, parse_overrides
-from archft.pipeline import prepare, run_finetune, run_scope, run_search
+from archft.legacy import claim_row
+from archft.pipeline import prepare, result_provenance, run_dir, run_finetune, run_scope, run_search
 from archft.train import load_checkpoint
 
 CURVE = ["iteration", "loss", "lr", "test_acc"]
@@ -98,7 +99,7 @@ def test_changed_image_folder_is_recomputed(base_cache, cache, tmp_path):
     assert len(list(root.glob("*/*.png"))) == 250
     again = prepare("resnet18", "smoke", seed=0, device="cpu", dataset=data, progress=False)
     rerun = run_scope(again, "small", progress=False)
-    assert again.run_dir("small") != first.run_dir("small")
+    assert run_dir(again, "small") != run_dir(first, "small")
     fresh_cache = tmp_path / "fresh"; fresh_cache.mkdir()
     for f in base_cache[0].glob("*.pt"): (fresh_cache / f.name).symlink_to(f)
     os.environ["ARCHFT_CACHE"] = str(fresh_cache)            # restored by the `cache` fixture's monkeypatch
@@ -112,7 +113,7 @@ def test_run_folder_is_flat_for_an_image_folder(cache, tmp_path):
     root = tmp_path / "deep" / "images"
     make_imagefolder(root, per_class=12)
     exp = prepare("resnet18", "smoke", seed=0, device="cpu", dataset=f"imagefolder:{root}", progress=False)
-    folder = exp.run_dir("small")
+    folder = run_dir(exp, "small")
     assert folder.parent == cache_dir() / "runs" and ":" not in folder.name and "images" not in folder.name
     assert (folder / "record.json").exists() and str(root) in (folder / "record.json").read_text()
 
@@ -165,14 +166,14 @@ def test_threads_apply_during_runs(exp, monkeypatch):
         assert seen == [1] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(old)
-    assert exp.provenance()["threads"] == 1
+    assert result_provenance(exp)["threads"] == 1
 
 
 def test_provenance_and_claims_carry_overrides_and_record(exp):
     other = with_profile(exp, finetune_iters=4)
-    assert exp.provenance()["profile_overrides"] == {} and other.provenance()["profile_overrides"] == {"finetune_iters": 4}
-    assert other.provenance()["record"] == other.record_digest != exp.record_digest
-    claim = other.claim("c", 1, 2)
+    assert result_provenance(exp)["profile_overrides"] == {} and result_provenance(other)["profile_overrides"] == {"finetune_iters": 4}
+    assert result_provenance(other)["record"] == other.record_digest != exp.record_digest
+    claim = claim_row(other, "c", 1, 2)
     assert claim["profile"] == 'smoke {"finetune_iters": 4}' and claim["record"] == other.record_digest
 
 
@@ -186,8 +187,8 @@ def test_bad_overrides_fail_clearly(text):
 def test_checkpoint_with_another_key_is_recomputed(exp):
     plain = run_finetune(exp, "small", arm="vanilla", progress=False)
     other = with_profile(exp, finetune_lr=0.01)
-    wrong = next(exp.run_dir("small").glob("finetune-vanilla-*.pt"))
-    target = other.run_dir("small") / f"finetune-vanilla-{other_digest(other)}.pt"
+    wrong = next(run_dir(exp, "small").glob("finetune-vanilla-*.pt"))
+    target = run_dir(other, "small") / f"finetune-vanilla-{other_digest(other)}.pt"
     shutil.copy(wrong, target)                               # a stale file under the other run's name
     from archft.train import StaleCacheError
     with pytest.raises(StaleCacheError): run_finetune(other, "small", arm="vanilla", progress=False, strict=True)
@@ -200,5 +201,5 @@ def test_checkpoint_with_another_key_is_recomputed(exp):
 def other_digest(exp):
     "The digest of `exp`'s vanilla fine-tuning key (as `run_finetune` forms it)."
     from archft.config import digest
-    return digest(exp.key("small", "finetune", ("train", "test"), pipeline.FINETUNE_READS, arm="vanilla",
+    return digest(pipeline.artifact_key(exp, "small", "finetune", ("train", "test"), pipeline.FINETUNE_READS, arm="vanilla",
                           init="pretrained"))
