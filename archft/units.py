@@ -26,6 +26,7 @@ from .finetune import check_arm
 from .pipeline import prepare, result_provenance, run_dir, run_finetune, run_search
 from .search import SearchResult
 from .space import arch_layers, check_actions
+from .evidence import changed_modules
 from .train import checkpoint_computed_by, key_diff
 
 # %% auto #0
@@ -276,8 +277,12 @@ def unit_reads(unit: Unit, deps: dict | None = None, memo: dict | None = None) -
 
 
 def stale_reason(stored: dict, reads: dict) -> str | None:
-    "Why a stored result does not answer for `reads` (what the unit reads now), or None when it does."
+    """Why a stored result does not answer for `reads` (what the unit reads now) or was computed by code that has
+    changed since (`archft.evidence.changed_modules`), or None when it answers."""
     if "reads" not in stored: return "its record names no digests of the data and weights it read"
+    if not stored.get("computed_by"): return "its record names no code that computed it"
+    changed = changed_modules(stored["computed_by"])   # a result of older code is computed again, never reused
+    if changed: return f"it was computed by other code ({', '.join(changed)} changed since)"
     diff = key_diff(stored["reads"], reads)
     if not diff: return None
     parts = [f"{f} was {s}, now {a}" for f, (s, a) in list(diff.items())[:4]]
