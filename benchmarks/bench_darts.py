@@ -35,7 +35,7 @@ from archft.darts.eval import EvalNetwork, count_params_millions, cutout
 from archft.darts.genotype import DARTS_V2
 from archft.darts import ops as darts_ops
 from archft.darts.model import SearchNetwork
-from archft.temperature import ConstantTemperature
+from archft.darts.temperature import ConstantTemperature
 
 
 def median_time(fn, repeats):
@@ -70,8 +70,8 @@ def make_search(args, order, skip_zero, alpha_scale=None, temperature=1.0, chann
     return net, arch, opt
 
 
-PLAIN = dict(polyphase=False, share=False, batch=False)    # every op of every edge on its own, as DARTS' code
-ARCHFT = dict(polyphase=True, share=True, batch=True)
+PLAIN = dict(depthwise=False, share=False, batch=False)    # every op of every edge on its own, as DARTS' code
+ARCHFT = dict(depthwise=True, share=True, batch=True)
 
 
 def plain_vs_archft(args, data, layers, channels, image_size, batch, order):
@@ -134,7 +134,8 @@ def main():
                     rows += [dict(hardware=hw, torch=torch.__version__, threads=threads, repeats=args.repeats,
                                   load_average_1min=round(load, 2), **r)
                              for r in plain_vs_archft(args, data, int(cells), int(ch), int(px), batch, order)]
-            pd.DataFrame(rows).to_csv(out, index=False)      # written as it goes: a long run keeps what it measured
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    pd.DataFrame(rows).to_csv(out, index=False)      # written as it goes: a long run keeps what it measured
         if args.ratio_only: continue
         rates = {}
         for label, order, skip, cl in [("search step, first order", "first", True, False),

@@ -32,7 +32,7 @@ from archft.darts.eval import EvalNetwork
 from archft.darts.genotype import DARTS_V2
 from archft.darts.model import SearchNetwork
 from archft.supernet import Supernet
-from archft.temperature import ConstantTemperature
+from archft.darts.temperature import ConstantTemperature
 from archft.train import FastPath, smooth
 
 

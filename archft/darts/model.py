@@ -13,11 +13,11 @@ import torch.nn.functional as F
 
 from .ops import PRIMITIVES, OPS, FAST_OPS, FactorizedReduce, ReLUConvBN, Zero, depthwise
 from .genotype import Genotype, derive_genotype, N_EDGES, STEPS
-from ..temperature import TemperatureSchedule, ConstantTemperature, mixed_weights
+from .temperature import TemperatureSchedule, ConstantTemperature, mixed_weights
 
 # %% auto #0
-__all__ = ['MixedOp', 'active_ops', 'batched_bn', 'batched_op', 'state_edges', 'SearchCell', 'SearchNetwork', 'discrete_weights',
-           'weight_entropy', 'alpha_entropy']
+__all__ = ['MixedOp', 'active_ops', 'batched_bn', 'repeat_channels', 'batched_op', 'state_edges', 'SearchCell', 'SearchNetwork',
+           'discrete_weights', 'weight_entropy', 'alpha_entropy']
 
 # %% ../../nbs/23_darts_model.ipynb #5a568d77
 class MixedOp(nn.Module):
@@ -80,31 +80,47 @@ def batched_bn(x: torch.Tensor, bns) -> torch.Tensor:
         if len(set(counts)) > 1: return torch.cat([b(y) for b, y in zip(bns, x.chunk(len(bns), 1))], 1)
         factor = 1.0 / (counts[0] + 1)
     y = F.batch_norm(x, rm, rv, w, bias, True, factor, b0.eps)
-    with torch.no_grad():
-        for b, m, v in zip(bns, rm.chunk(len(bns)), rv.chunk(len(bns))):
-            b.running_mean.copy_(m); b.running_var.copy_(v); b.num_batches_tracked.add_(1)
+    with torch.no_grad():       # back into each module's buffers: one multi-tensor (foreach) call per kind of buffer
+        torch._foreach_copy_([b.running_mean for b in bns], list(rm.chunk(len(bns))))
+        torch._foreach_copy_([b.running_var for b in bns], list(rv.chunk(len(bns))))
+        torch._foreach_add_([b.num_batches_tracked for b in bns], 1)
     return y
+
+# %% ../../nbs/23_darts_model.ipynb #e3b1c7a1
+def repeat_channels(x: torch.Tensor, n: int) -> torch.Tensor:
+    """`x` (N, C, H, W) repeated n times along the channels, (N, n*C, H, W), in `x`'s memory format: `Tensor.repeat`
+    returns NCHW, and an NCHW tensor would send every convolution after it down oneDNN's NCHW kernels (the weight
+    gradient of a 5x5 depthwise conv is several times slower there)."""
+    if n == 1: return x
+    if not (x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()): return x.repeat(1, n, 1, 1)
+    N, C, H, W = x.shape
+    return x.permute(0, 2, 3, 1).unsqueeze(3).expand(N, H, W, n, C).reshape(N, H, W, n * C).permute(0, 3, 1, 2)
 
 # %% ../../nbs/23_darts_model.ipynb #f8efd3ab
 def _sep_half(dils, x, n):
     "n `DilConv`s, input already ReLU'd: x is one state (repeated n times) or n stacked inputs (N, n*C, H, W)."
     _, dw, _, _ = dils[0]
-    if x.shape[1] != n * dw.in_channels: x = x.repeat(1, n, 1, 1)
+    if x.shape[1] != n * dw.in_channels: x = repeat_channels(x, n)
     x = depthwise(x, torch.cat([d[1].weight for d in dils]), dw.stride[0], dw.padding[0], dw.dilation[0])
     x = F.conv2d(x, torch.cat([d[2].weight for d in dils]), None, 1, 0, 1, n)      # n pointwise convs, one grouped conv
     return batched_bn(x, [d[3] for d in dils])
 
 
-def batched_op(name: str, ops, h: torch.Tensor, hr: torch.Tensor | None):
-    """Primitive `name` of n edges (their modules `ops`) reading the same state `h` (`hr` = relu(h)), as one grouped
-    computation: (N, n*C, H', W'), edge i's output in channels i*C..(i+1)*C. Skip at stride 1 is not batched (None)."""
+def batched_op(name: str, ops, h: torch.Tensor, shared: dict):
+    """Primitive `name` of n edges (their modules `ops`) reading the same state `h`, as one grouped computation:
+    (N, n*C, H', W'), edge i's output in channels i*C..(i+1)*C. Skip at stride 1 is not batched (None). `shared` (one
+    dict per state, filled lazily): what the primitives compute alike, relu(h) and relu(h) repeated n times."""
     n = len(ops)
-    if name.startswith("dil_conv"): return _sep_half(ops, hr, n)
-    if name.startswith("sep_conv"):
-        return _sep_half([o[1] for o in ops], F.relu(_sep_half([o[0] for o in ops], hr, n)), n)
     if "pool" in name:          # the pooling is shared, its BN is per edge
         p = ops[0][0](h)
-        return batched_bn(p if n == 1 else p.repeat(1, n, 1, 1), [o[1] for o in ops])
+        return batched_bn(repeat_channels(p, n), [o[1] for o in ops])
+    if "relu" not in shared: shared["relu"] = F.relu(h)
+    hr = shared["relu"]
+    if name.startswith(("dil_conv", "sep_conv")):
+        if ("relu", n) not in shared: shared[("relu", n)] = repeat_channels(hr, n)     # one copy for the four convs
+        hn = shared[("relu", n)]
+        if name.startswith("dil_conv"): return _sep_half(ops, hn, n)
+        return _sep_half([o[1] for o in ops], F.relu(_sep_half([o[0] for o in ops], hn, n)), n)
     if name == "skip_connect" and isinstance(ops[0], FactorizedReduce):
         a = F.conv2d(hr, torch.cat([o.conv1.weight for o in ops]), None, 2)            # same input: one dense 1x1 conv
         b = F.conv2d(hr[:, :, 1:, 1:], torch.cat([o.conv2.weight for o in ops]), None, 2)
@@ -116,20 +132,23 @@ def batched_op(name: str, ops, h: torch.Tensor, hr: torch.Tensor | None):
 
 def state_edges(h: torch.Tensor, edges, e_idx, weights: torch.Tensor, active) -> torch.Tensor | None:
     """The mixed outputs of the edges `e_idx` (modules `edges`), all reading state `h`: (N, n, C, H', W'), or None when
-    no op of them is active. Each primitive runs once for all its active edges (`batched_op`); `none` is skipped."""
-    n, hr, total = len(e_idx), None, None
+    no op of them is active. Each primitive runs once for all its active edges (`batched_op`); `none` is skipped.
+    The weights of these edges are gathered once (one indexing, and one in the backward pass, per state)."""
+    n, total, shared = len(e_idx), None, {}
     prims = edges[e_idx[0]].primitives
+    ws = weights[e_idx].t().reshape(len(prims), 1, n, 1, 1, 1)      # (op, 1, edge, 1, 1, 1)
     for k, name in enumerate(prims):
         if name == "none": continue
         sel = [i for i, e in enumerate(e_idx) if active[e] is None or k in active[e]]
         if not sel: continue
         es = [e_idx[i] for i in sel]
-        w = weights[es, k].view(1, -1, 1, 1, 1)
-        if hr is None and "pool" not in name: hr = F.relu(h)
-        y = batched_op(name, [edges[e].ops[k] for e in es], h, hr)
-        z = h.unsqueeze(1) * w if y is None else y.view(y.shape[0], len(es), -1, *y.shape[2:]) * w
-        if len(sel) < n: z = z.new_zeros(z.shape[0], n, *z.shape[2:]).index_add(1, torch.tensor(sel, device=z.device), z)
-        total = z if total is None else total + z
+        y = batched_op(name, [edges[e].ops[k] for e in es], h, shared)
+        y = h.unsqueeze(1) if y is None else y.view(y.shape[0], len(es), -1, *y.shape[2:])
+        if len(sel) < n:        # only some edges compute this op: their terms, scattered into place
+            z = y * ws[k][:, sel]
+            z = z.new_zeros(z.shape[0], n, *z.shape[2:]).index_add(1, torch.tensor(sel, device=z.device), z)
+            total = z if total is None else total + z
+        else: total = y * ws[k] if total is None else total + y * ws[k]
     return total
 
 # %% ../../nbs/23_darts_model.ipynb #475a9657

@@ -33,31 +33,51 @@ class ReLUConvBN(nn.Sequential):
                          nn.BatchNorm2d(c_out, affine=affine))
 
 
-FAST_OPS = {"polyphase": True, "share": True, "batch": True}   # switches for benchmarks and exactness tests (off = plain mixture)
+FAST_OPS = {"depthwise": True, "share": True, "batch": True}   # switches for benchmarks and exactness tests (off = plain mixture)
+
+
+def _conv_dw(x: torch.Tensor, weight: torch.Tensor, stride: int, padding: int) -> torch.Tensor:
+    """The undilated depthwise conv of `x` with `weight`, on images smaller than the kernel too. Kernel taps that can
+    only ever read the zero padding are cropped away (a 5x5 kernel on a 2x2 image is a 3x3 one), and on CPU an image
+    still smaller than the kernel is zero-padded explicitly: oneDNN's fast depthwise kernels need the image at least as
+    large as the kernel, its fallback is up to 10x slower (above all for the weight gradient). Same output."""
+    N, C, H, W = x.shape
+    kh, kw = weight.shape[-2:]
+    Ho, Wo = (H + 2 * padding - kh) // stride + 1, (W + 2 * padding - kw) // stride + 1
+    # tap t of output o reads pixel o * stride - padding + t: useless on a side if it reads padding for every o
+    ch = max(0, min(padding - (Ho - 1) * stride, kh - 1 - (H - 1 + padding)))
+    cw = max(0, min(padding - (Wo - 1) * stride, kw - 1 - (W - 1 + padding)))
+    ph, pw = padding - ch, padding - cw
+    if ch or cw: weight = weight[..., ch:kh - ch, cw:kw - cw]
+    if x.device.type == "cpu" and (H < weight.shape[-2] or W < weight.shape[-1]) and (ph or pw):
+        x, ph, pw = F.pad(x, (pw, pw, ph, ph)), 0, 0
+    return F.conv2d(x, weight, None, stride, (ph, pw), 1, C)
 
 
 def depthwise(x: torch.Tensor, weight: torch.Tensor, stride: int = 1, padding: int = 0, dilation: int = 1) -> torch.Tensor:
     """The depthwise conv of `x` (groups = its channels) with `weight`. With dilation 2 and padding k - 1 it runs as an
     undilated conv on the polyphase components of `x` (pixels of equal row and column parity): the same products and
     sums, but CPU convolution kernels (oneDNN) are several times faster without dilation, above all in the backward
-    pass. Stride 2 only reads the even-even component. Odd sizes fall back to the dilated conv."""
+    pass. Stride 2 only reads the even-even component. Odd sizes fall back to the dilated conv. Undilated convs (the
+    polyphase ones too) go through `_conv_dw`. With `FAST_OPS["depthwise"]` off: the plain `F.conv2d`."""
     N, C, H, W = x.shape
     k = weight.shape[-1]
-    if (not FAST_OPS["polyphase"] or dilation != 2 or padding != k - 1 or H % 2 or W % 2 or stride not in (1, 2)
-            or weight.shape[-2] != k):
+    if not FAST_OPS["depthwise"]: return F.conv2d(x, weight, None, stride, padding, dilation, C)
+    if dilation == 1: return _conv_dw(x, weight, stride, padding)
+    if dilation != 2 or padding != k - 1 or H % 2 or W % 2 or stride not in (1, 2) or weight.shape[-2] != k:
         return F.conv2d(x, weight, None, stride, padding, dilation, C)
     cl = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
     fmt = torch.channels_last if cl else torch.contiguous_format
     if stride == 2:
-        return F.conv2d(x[:, :, ::2, ::2].contiguous(memory_format=fmt), weight, None, 1, padding // 2, 1, C)
+        return _conv_dw(x[:, :, ::2, ::2].contiguous(memory_format=fmt), weight, 1, padding // 2)
     xs = x.reshape(N, C, H // 2, 2, W // 2, 2).permute(0, 3, 5, 1, 2, 4).reshape(4 * N, C, H // 2, W // 2)
-    y = F.conv2d(xs.contiguous(memory_format=fmt), weight, None, 1, padding // 2, 1, C)
+    y = _conv_dw(xs.contiguous(memory_format=fmt), weight, 1, padding // 2)
     y = y.reshape(N, 2, 2, C, H // 2, W // 2).permute(0, 3, 4, 1, 5, 2).reshape(N, C, H, W)
     return y.contiguous(memory_format=fmt)
 
 
 def dilated_depthwise(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
-    "`conv(x)` for a depthwise `conv`, through `depthwise` (polyphase when dilated by 2)."
+    "`conv(x)` for a depthwise `conv`, through `depthwise` (polyphase when dilated by 2, `_conv_dw` for small images)."
     if conv.groups != x.shape[1] or conv.stride[0] != conv.stride[1] or conv.padding[0] != conv.padding[1]:
         return conv(x)
     return depthwise(x, conv.weight, conv.stride[0], conv.padding[0], conv.dilation[0])
@@ -75,7 +95,7 @@ class DilConv(nn.Sequential):
     def after_relu(self, h):
         "The op on an input that already went through its leading ReLU (shared by the ops of an edge)."
         _, dw, pw, bn = self
-        return bn(pw(dilated_depthwise(dw, h) if dw.dilation[0] == 2 else dw(h)))
+        return bn(pw(dilated_depthwise(dw, h)))
 
 
 class SepConv(nn.Sequential):

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from ..config import get_profile, seed_everything, get_device, save_json
 from ..data import load_dataset, first_available, stratified_split, TensorLoader, ImageData
 from ..train import evaluate, save_checkpoint, load_checkpoint
-from ..temperature import make_schedule, temperature_value
+from .temperature import make_schedule, temperature_value
 from .genotype import genotype_to_dict, genotype_from_dict, count_op
 from .model import SearchNetwork, discrete_weights, weight_entropy, alpha_entropy
 from .architect import Architect, weight_optimizer, weight_step
