@@ -111,7 +111,7 @@ PROFILES: dict[str, dict] = {
 
 PROFILE_NAMES = ("smoke", "cpu", "paper")
 
-
+# %% ../nbs/00_config.ipynb #623e5aca
 def profile_table() -> pd.DataFrame:
     "The settings of every profile, one row per setting."
     return pd.DataFrame(PROFILES).T[list(PROFILE_NAMES)]
@@ -165,7 +165,7 @@ class Spec:
             return out
         return self._one(name, value)
 
-
+# %% ../nbs/00_config.ipynb #a1e5c38f
 AMP_MODES = ("auto", "bf16", "off")          # bf16 autocast: `auto` is on for CUDA (archft.train.FastPath)
 STAGE2_INITS = ("pretrained", "supernet")   # where stage 2 starts: the pretrained weights or the search's (archft.finetune)
 _COUNT, _POSITIVE = Spec(int, ge=1), Spec(float, gt=0)
@@ -193,6 +193,7 @@ SPECS: dict[str, Spec] = {   # one spec per row of PROFILES
     "eval_n_train": Spec(int, ge=1, none=True),
 }
 
+# %% ../nbs/00_config.ipynb #565edb22
 RELATIONS = [  # settings that constrain each other: (names, holds(profile), why)
     (("search_iters", "supernet_steps_per_sample"), lambda p: p["search_iters"] >= p["supernet_steps_per_sample"],
      "search_iters must be >= supernet_steps_per_sample, or no controller sample would run"),
@@ -223,7 +224,7 @@ class Profile(dict):
         "The values of the settings `names` (the part of a profile a cached artifact reads)."
         return {n: self[n] for n in names}
 
-
+# %% ../nbs/00_config.ipynb #16903c49
 def resolve_profile_name(name: str = "auto") -> str:
     "`auto` -> `$ARCHFT_PROFILE` if set, else `paper` with a GPU and `cpu` without one."
     if name == "auto":
@@ -232,7 +233,7 @@ def resolve_profile_name(name: str = "auto") -> str:
         raise ValueError(f"unknown profile {name!r}: choose one of {', '.join(PROFILE_NAMES)} or 'auto'")
     return name
 
-
+# %% ../nbs/00_config.ipynb #386b267d
 def parse_overrides(overrides: str | dict | None) -> dict:
     """Profile overrides as a dict, from a dict, `None`/`""`, or a JSON object as a string (a papermill parameter:
     `-p overrides '{"search_iters": 24}'`)."""
@@ -248,7 +249,7 @@ def parse_overrides(overrides: str | dict | None) -> dict:
                          f"got {type(overrides).__name__} {overrides!r}")
     return dict(overrides)
 
-
+# %% ../nbs/00_config.ipynb #4e35016e
 def check_profile(p: dict) -> Profile:
     "Every setting of `p` checked (type, range) and normalised, and the settings that constrain each other."
     out = Profile({k: SPECS[k].check(k, v) for k, v in p.items() if k != "name"}, name=p["name"])
@@ -256,7 +257,7 @@ def check_profile(p: dict) -> Profile:
         if not holds(out): raise ValueError(f"profile settings {', '.join(f'{n}={out[n]!r}' for n in names)}: {why}")
     return out
 
-
+# %% ../nbs/00_config.ipynb #6ecd60c3
 def get_profile(name: str | dict = "auto", **overrides) -> Profile:
     """The settings of profile `name`, with optional `overrides` of single settings; every setting is checked.
     `name` may be a `Profile` (or its dict, as a unit stores it): its settings are the overrides of its named profile."""
@@ -278,7 +279,7 @@ def seed_everything(seed: int) -> None:
     if torch.backends.cudnn.is_available():
         torch.backends.cudnn.benchmark = False
 
-
+# %% ../nbs/00_config.ipynb #aa255a9a
 @contextmanager
 def torch_threads(n: int):
     """Run a block with `n` intra-op threads. Tiny ops (the controller's LSTM) are fastest on one thread: with more,
@@ -288,7 +289,7 @@ def torch_threads(n: int):
     try: yield
     finally: torch.set_num_threads(old)
 
-
+# %% ../nbs/00_config.ipynb #63ab8be9
 def get_device(device: str | torch.device | None = "auto") -> torch.device:
     "`auto` (or `$ARCHFT_DEVICE`) -> CUDA when present, else CPU."
     if device in (None, "auto"):
@@ -305,7 +306,7 @@ def project_root() -> Path:
         if (d / "settings.ini").exists() and (d / "nbs").is_dir(): return d
     return Path.cwd()
 
-
+# %% ../nbs/00_config.ipynb #8a1d76d2
 def data_root(root: str | os.PathLike | None = None) -> Path:
     """The data root: `root`, else `$ARCHFT_DATA`, else `../shared/data` beside the checkout where it exists (the
     offline machines keep the data there), else the project's `data/`."""
@@ -313,14 +314,14 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     shared = project_root().parent / "shared" / "data"
     return shared if shared.is_dir() else project_root() / "data"
 
-
+# %% ../nbs/00_config.ipynb #b61bae06
 def cache_dir() -> Path:
     "Where archft keeps its own pretrained checkpoints."
     if os.environ.get("ARCHFT_CACHE"):
         return Path(os.environ["ARCHFT_CACHE"]).expanduser()
     return Path(torch.hub.get_dir()).parent / "archft"
 
-
+# %% ../nbs/00_config.ipynb #4d567043
 def results_dir(experiment: str, profile: str, out_dir: str | os.PathLike | None = None) -> Path:
     "`<out_dir or $ARCHFT_RESULTS or results>/<experiment>/<profile>/`, created."
     path = Path(out_dir or os.environ.get("ARCHFT_RESULTS") or project_root() / "results") / experiment / profile
@@ -342,7 +343,7 @@ def hardware(device: str | torch.device | None = None) -> str:
         pass
     return f"CPU: {cpu}, {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} cores"
 
-
+# %% ../nbs/00_config.ipynb #4d94f8d2
 def git_commit() -> str | None:
     "The commit of the archft checkout, if it is one."
     try:
@@ -352,7 +353,7 @@ def git_commit() -> str | None:
     except Exception:
         return None
 
-
+# %% ../nbs/00_config.ipynb #9d440879
 def provenance(profile: str, dataset: str | None = None, weights_source: str | None = None,
                seed=None, device=None, **extra) -> dict:
     "The record that goes beside every result."
@@ -361,7 +362,7 @@ def provenance(profile: str, dataset: str | None = None, weights_source: str | N
                 hardware=hardware(device), torch=torch.__version__, torchvision=torchvision.__version__,
                 archft_commit=git_commit(), **extra)
 
-
+# %% ../nbs/00_config.ipynb #98a37a5c
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
     """`write(tmp)` to `<path>.<pid>.tmp`, then moved over `path`: a crash leaves the old file or none. One temporary
     file per process, so two writers never share one (`archft.train.remove_orphans` clears a killed writer's)."""
@@ -371,19 +372,19 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Pa
     tmp.replace(path)
     return path
 
-
+# %% ../nbs/00_config.ipynb #e451697b
 def save_json(obj, path: str | os.PathLike) -> Path:
     "Write `obj` as indented JSON, atomically (`atomic_write`)."
     return atomic_write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n"))
 
-
+# %% ../nbs/00_config.ipynb #6acb0583
 def digest(record) -> str:
     """A short, stable digest of `record` (anything JSON can write): the key of a cached artifact is the digest of
     everything that determines it, so that a cache never answers for other inputs."""
     text = json.dumps(record, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-
+# %% ../nbs/00_config.ipynb #2ab569f2
 def state_digest(state) -> str:
     """A short digest of a state dict's names, dtypes, shapes and values (or of a module's state dict): the identity
     of a network's weights in cache keys, wherever they came from."""

@@ -70,11 +70,11 @@ class ImageData:
 class DatasetNotFoundError(FileNotFoundError):
     "A data set that is neither on disk nor downloadable here; the message says what to put where."
 
-
+# %% ../nbs/01_data.ipynb #5df05a0b
 class DatasetCorruptError(ValueError):
     "A data set file that is there but cannot be read (truncated, damaged); the message names the file."
 
-
+# %% ../nbs/01_data.ipynb #58a4514b
 CIFAR10_STATS = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
 CIFAR100_STATS = ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762))
 FASHION_STATS = ((0.2860,), (0.3530,))  # before padding to 32x32; close enough after it
@@ -95,6 +95,7 @@ _SUBSETS = {"cifar10-subset": ("cifar10-subset.npz", CIFAR10_STATS),
 _JPEG_NPZ = {"cifar10-jpeg": ("cifar10-jpeg.npz", ("train", "test"), "classes", CIFAR10_STATS),
              "tiny-imagenet-sample": ("tiny-imagenet-sample.npz", ("train", "val"), "wnids", TINY_IMAGENET_STATS)}
 
+# %% ../nbs/01_data.ipynb #a94c3ea2
 DATASET_NAMES = (tuple(_ARCHIVES) + tuple(_SUBSETS) + tuple(_JPEG_NPZ) + ("tiny-imagenet", "imagefolder:<path>"))
 
 # %% ../nbs/01_data.ipynb #8c8f39d7
@@ -102,7 +103,7 @@ def _download_allowed(download: bool | None) -> bool:
     if download is not None: return download
     return os.environ.get("ARCHFT_DOWNLOAD", "1") not in ("0", "false", "no")
 
-
+# %% ../nbs/01_data.ipynb #5a25b3c0
 def _from_torchvision(name, root, train, download) -> ImageData:
     cls, files, md5, (mean, std) = _ARCHIVES[name]
     try:
@@ -134,7 +135,7 @@ def _from_torchvision(name, root, train, download) -> ImageData:
     labels = torch.as_tensor(np.asarray(ds.targets), dtype=torch.long)
     return ImageData(data.contiguous(), labels, list(ds.classes), mean, std, name)
 
-
+# %% ../nbs/01_data.ipynb #b9c965fc
 def _npz_path(name, root, file) -> Path:
     path = Path(root) / file
     if not path.exists():
@@ -143,7 +144,7 @@ def _npz_path(name, root, file) -> Path:
             f"(on the development machines it is ../shared/data/{file}; set ARCHFT_DATA=../shared/data).")
     return path
 
-
+# %% ../nbs/01_data.ipynb #566895e9
 def _read_npz(name, path, keys) -> dict:
     "The arrays `keys` of the .npz `path`; a damaged file is named as such, not left to zipfile's bare error."
     try:
@@ -153,7 +154,7 @@ def _read_npz(name, path, keys) -> dict:
             f"data set {name!r}: file {Path(path).resolve()} is damaged or incomplete ({type(e).__name__}: {e}). "
             f"Replace it with a good copy (compare its sha256 with the one in the data README).") from e
 
-
+# %% ../nbs/01_data.ipynb #3a256b1e
 def _from_subset(name, root, train) -> ImageData:
     file, (mean, std) = _SUBSETS[name]
     path = _npz_path(name, root, file)
@@ -163,8 +164,7 @@ def _from_subset(name, root, train) -> ImageData:
     images = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
     return ImageData(images, torch.as_tensor(y, dtype=torch.long), classes, mean, std, name)
 
-
-
+# %% ../nbs/01_data.ipynb #a5feaf29
 def decode_jpegs(buffers, chunk: int = 5000) -> torch.Tensor:
     """Decode a list of JPEG files (1-D uint8 tensors) of one size into a uint8 tensor (N, 3, H, W). Grey images
     become RGB (`ImageReadMode.RGB`); chunks keep the peak memory near the result's own size."""
@@ -179,11 +179,11 @@ def decode_jpegs(buffers, chunk: int = 5000) -> torch.Tensor:
             out[s + i] = im
     return out if out is not None else torch.empty((0, 3, 0, 0), dtype=torch.uint8)
 
-
+# %% ../nbs/01_data.ipynb #ba3bc615
 def _file_sha256(path) -> str:
     with open(path, "rb") as f: return hashlib.file_digest(f, "sha256").hexdigest()
 
-
+# %% ../nbs/01_data.ipynb #f3b3df38
 def _cached_decode(path, split, buf, offsets) -> torch.Tensor:
     """The decoded images of one split of a JPEG .npz, cached as .npy in the archft cache under the file's sha256
     (decoding costs seconds, reading the .npy a fraction of one; another file never gets this cache)."""
@@ -195,19 +195,19 @@ def _cached_decode(path, split, buf, offsets) -> torch.Tensor:
         _save_npy(images, cache)
     return images
 
-
+# %% ../nbs/01_data.ipynb #3600ee3a
 def _load_npy(path):
     if not path.exists(): return None
     try: return torch.from_numpy(np.load(path))
     except (OSError, ValueError): path.unlink(missing_ok=True); return None  # a damaged cache is rebuilt
 
-
+# %% ../nbs/01_data.ipynb #f25f6f12
 def _save_npy(images, path):
     def write(tmp):
         with open(tmp, "wb") as f: np.save(f, images.numpy())   # a file object: np.save adds no `.npy` to its name
     atomic_write(path, write)
 
-
+# %% ../nbs/01_data.ipynb #c2685374
 def _from_jpeg_npz(name, root, train) -> ImageData:
     file, splits, class_key, (mean, std) = _JPEG_NPZ[name]
     path = _npz_path(name, root, file)
@@ -252,7 +252,7 @@ def _image_folder(folder: Path, transform):
             f"with at least one image: put images in {'them' if many else 'it'} or remove {'them' if many else 'it'}")
     return ds, counts, skipped
 
-
+# %% ../nbs/01_data.ipynb #1b4c3d00
 def _from_imagefolder(path, train, image_size=32, quiet=False) -> ImageData:
     from torchvision.transforms import v2 as T
     root = Path(path).expanduser()
@@ -303,7 +303,7 @@ def _from_imagefolder(path, train, image_size=32, quiet=False) -> ImageData:
     mean = tuple(x.mean(dim=(0, 2, 3)).tolist()); std = tuple(x.std(dim=(0, 2, 3)).tolist())
     return ImageData(images.contiguous(), labels, list(ds.classes), mean, std, f"imagefolder:{root}")
 
-
+# %% ../nbs/01_data.ipynb #56e76239
 def load_dataset(name: str, train: bool = True, root=None, download: bool | None = None,
                  image_size: int = 32) -> ImageData:
     "Load data set `name` (see `DATASET_NAMES`) as an in-memory `ImageData`."
@@ -316,7 +316,7 @@ def load_dataset(name: str, train: bool = True, root=None, download: bool | None
     if name == "tiny-imagenet": return _from_tiny_imagenet(root, train, download)
     raise ValueError(f"unknown data set {name!r}; valid: {', '.join(DATASET_NAMES)}")
 
-
+# %% ../nbs/01_data.ipynb #a1feb45c
 def first_available(names, root=None, download: bool | None = None) -> str:
     "The first data set of `names` that loads here (the profiles' preference lists)."
     errors = []
@@ -332,7 +332,7 @@ def first_available(names, root=None, download: bool | None = None) -> str:
 TINY_IMAGENET_URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
 TINY_IMAGENET_MD5 = "90528d7ca1a48142e341f4ef8d21d0de"
 
-
+# %% ../nbs/01_data.ipynb #b6d0b2c7
 def _tiny_files(folder: Path, train: bool):
     "The (file, wnid) pairs of one split of the official layout, by file number (the order of the sample archive)."
     number = lambda f: int(f.stem.rsplit("_", 1)[1])
@@ -344,7 +344,7 @@ def _tiny_files(folder: Path, train: bool):
         pairs = sorted(((folder / "val" / "images" / f, w) for f, w in rows), key=lambda p: number(p[0]))
     return wnids, pairs
 
-
+# %% ../nbs/01_data.ipynb #164b51f6
 def _from_tiny_imagenet(root, train, download) -> ImageData:
     root = Path(root); folder = root / "tiny-imagenet-200"
     if not (folder / "wnids.txt").exists() and _download_allowed(download):
@@ -374,7 +374,7 @@ def _from_tiny_imagenet(root, train, download) -> ImageData:
     labels = torch.tensor([index[w] for _, w in pairs], dtype=torch.long)
     return ImageData(images, labels, wnids, *TINY_IMAGENET_STATS, "tiny-imagenet")
 
-
+# %% ../nbs/01_data.ipynb #7ebad5bc
 def resize_images(data: ImageData, size: int) -> ImageData:
     """`data` with its images resized to `size` x `size` (antialiased bilinear, uint8 out: the same operation as the
     image-folder loader's `Resize`), e.g. Tiny ImageNet's 64x64 for 32x32 source pretraining."""
@@ -398,7 +398,7 @@ def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0):
         val.append(idx[:n_val]); train.append(idx[n_val:])
     return torch.cat(train).sort().values, torch.cat(val).sort().values
 
-
+# %% ../nbs/01_data.ipynb #bdc321a3
 def train_val_split(data: ImageData, val_fraction: float, seed: int = 0):
     """Split `data` into stratified `(train, val)` parts. A class of one image cannot be in both: it stays in `train`,
     with a warning that names it; where no class has two images there would be no validation split: an error."""
@@ -418,7 +418,7 @@ def train_val_split(data: ImageData, val_fraction: float, seed: int = 0):
     tr, va = stratified_split(data.labels, val_fraction, seed)
     return data.subset(tr), data.subset(va)
 
-
+# %% ../nbs/01_data.ipynb #9c43bb86
 def subsample(data: ImageData, n_per_class: int | None, seed: int = 0) -> ImageData:
     "Keep (at most) `n_per_class` seeded random images of every class; `None` keeps everything."
     if n_per_class is None: return data
@@ -444,7 +444,7 @@ def random_crop_flip(x: torch.Tensor, pad: int = 4, generator: torch.Generator |
     out = xp[torch.arange(n, device=x.device)[:, None, None, None], torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
     return torch.where(flip[:, None, None, None], out.flip(3), out)
 
-
+# %% ../nbs/01_data.ipynb #903dcb4a
 class Normalizer:
     "uint8 batch -> normalised float batch, 3 channels, `image_size` pixels, optional channels_last."
     def __init__(self, mean, std, image_size: int = 32, channels_last: bool = False, device="cpu"):
@@ -460,7 +460,7 @@ class Normalizer:
         if self.channels_last: return x.contiguous(memory_format=torch.channels_last)
         return x.contiguous()
 
-
+# %% ../nbs/01_data.ipynb #4516c8dd
 class TensorLoader:
     "Batches of an in-memory `ImageData`, augmented and normalised on tensors on `device`."
     def __init__(self, data: ImageData, batch_size: int, shuffle: bool = False, augment: bool = False,

@@ -31,30 +31,30 @@ __all__ = ['RESNETS', 'WeightsNotFoundError', 'WeightsCorruptError', 'Checkpoint
 # %% ../nbs/03_pretrained.ipynb #4f919280
 RESNETS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
 
-
+# %% ../nbs/03_pretrained.ipynb #519e035c
 class WeightsNotFoundError(FileNotFoundError):
     "Pretrained weights that are neither cached nor downloadable here."
 
-
+# %% ../nbs/03_pretrained.ipynb #7ed9c35e
 class WeightsCorruptError(WeightsNotFoundError):
     "A weights file that is there but damaged (its sha256 is not the one its name promises)."
 
-
+# %% ../nbs/03_pretrained.ipynb #8e07b72a
 class CheckpointMismatchError(ValueError):
     "A checkpoint whose keys or shapes do not fit the architecture."
 
-
+# %% ../nbs/03_pretrained.ipynb #237946f0
 def check_arch(arch: str) -> str:
     if arch not in RESNETS:
         raise ValueError(f"unknown arch {arch!r}; valid: {', '.join(RESNETS)}")
     return arch
 
-
+# %% ../nbs/03_pretrained.ipynb #6c0b02cb
 def imagenet_weights(arch: str):
     "torchvision's ImageNet weights enum member for `arch` (`IMAGENET1K_V1`)."
     return get_model_weights(check_arch(arch)).IMAGENET1K_V1
 
-
+# %% ../nbs/03_pretrained.ipynb #48732c58
 def imagenet_file(arch: str) -> Path:
     "Where torchvision keeps (or would keep) the ImageNet weights of `arch`."
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(imagenet_weights(arch).url).name
@@ -67,16 +67,16 @@ def weights_dirs() -> list[Path]:
     return _hub_from_env() or [d for d in (project_root().parent / "shared" / "weights", project_root() / "weights")
                                if d.is_dir()]
 
-
+# %% ../nbs/03_pretrained.ipynb #ce2b6cc9
 def own_weights_dir() -> Path:
     "Where a source network made here goes: the first folder of `$ARCHFT_WEIGHTS`, else the project's `weights/`."
     return (_hub_from_env() or [project_root() / "weights"])[0]
 
-
+# %% ../nbs/03_pretrained.ipynb #6e2893e8
 def _hub_from_env() -> list[Path]:
     return [Path(d).expanduser() for d in os.environ.get("ARCHFT_WEIGHTS", "").split(os.pathsep) if d]
 
-
+# %% ../nbs/03_pretrained.ipynb #d427264b
 def published_weights(arch: str, image_size: int | None = None, folder=None) -> list[tuple[Path, dict]]:
     """The published source networks of `arch` in the weight hub, as (checkpoint, its JSON record): those made at
     `image_size` first, then by Tiny ImageNet val accuracy."""
@@ -89,7 +89,7 @@ def published_weights(arch: str, image_size: int | None = None, folder=None) -> 
         if meta.get("arch") == arch and pt.exists(): found.append((pt, meta))
     return sorted(found, key=lambda f: (f[1].get("input_size") != image_size, -(f[1].get("val_top1") or 0)))
 
-
+# %% ../nbs/03_pretrained.ipynb #f0dde09a
 def _describe_published(path: Path, meta: dict) -> str:
     top1, top5 = meta.get("val_top1"), meta.get("val_top5")
     acc = f"Tiny ImageNet val top-1 {top1:.1%} / top-5 {top5:.1%}" if top1 is not None else (
@@ -113,7 +113,7 @@ def imagenet_file_ok(arch: str) -> bool | None:
         with open(file, "rb") as f: _HASH_OK[key] = hashlib.file_digest(f, "sha256").hexdigest().startswith(prefix)
     return _HASH_OK[key]
 
-
+# %% ../nbs/03_pretrained.ipynb #ea80a531
 def _load_imagenet(arch: str, download: bool) -> nn.Module:
     weights, file = imagenet_weights(arch), imagenet_file(arch)
     sha = torch.hub.HASH_REGEX.search(file.name).group(1)
@@ -143,7 +143,7 @@ def _load_imagenet(arch: str, download: bool) -> nn.Module:
         f"{file.parent} and {reason}. Download {weights.url} and put it in {file.parent} "
         f"(or set TORCH_HOME). {_OTHER_WEIGHTS}")
 
-
+# %% ../nbs/03_pretrained.ipynb #d9b28aa6
 # the other weights, in the terms of each way in: prepare's `weights`, a profile's `weights_source`, load_base's `source`
 _OTHER_WEIGHTS = ("Or use other weights: 'auto' takes a published source network from the weight hub (ARCHFT_WEIGHTS), "
                  "else pretrains one here; a data set name pretrains on it here. Pass it as "
@@ -151,7 +151,7 @@ _OTHER_WEIGHTS = ("Or use other weights: 'auto' takes a published source network
                  "(get_profile(name, weights_source='tiny-imagenet-sample')), or as "
                  "load_base(arch, source='tiny-imagenet-sample').")
 
-
+# %% ../nbs/03_pretrained.ipynb #0ed7f868
 def _download_allowed() -> bool:
     return os.environ.get("ARCHFT_DOWNLOAD", "1") not in ("0", "false", "no")
 
@@ -165,12 +165,12 @@ def source_record(arch: str, dataset: str, profile="auto", seed: int = 0, train=
                 **{k: p[k] for k in ("pretrain_steps", "pretrain_lr", "pretrain_n_per_class", "batch_size",
                                      "image_size")}, seed=seed)
 
-
+# %% ../nbs/03_pretrained.ipynb #8b71af07
 def source_checkpoint_path(record: dict) -> Path:
     "Where the source network of `record` is cached: named by the digest of the record (the record is inside)."
     return cache_dir() / f"source-{record['arch']}-{digest(record)}.pt"
 
-
+# %% ../nbs/03_pretrained.ipynb #61b483cc
 def _matches(path: Path, record: dict) -> bool:
     "Whether the checkpoint at `path` was made from `record`; a mismatch is reported and the file recomputed."
     ck = load_checkpoint(path)
@@ -181,7 +181,7 @@ def _matches(path: Path, record: dict) -> bool:
                   f"pretraining again")
     return False
 
-
+# %% ../nbs/03_pretrained.ipynb #282e3434
 def pretrain_on_source(arch: str, dataset: str, profile="auto", seed: int = 0, device="cpu",
                        progress: bool = True, stop_after: int | None = None) -> Path:
     "Train `arch` on `dataset` with the profile's budget; cache and return the checkpoint path."
@@ -222,7 +222,7 @@ def _state_dict_of(obj) -> dict:
     raise CheckpointMismatchError("the file holds no state dict (expected a dict of tensors, "
                                   "or one under 'state_dict' or 'model')")
 
-
+# %% ../nbs/03_pretrained.ipynb #ac899702
 def load_state_checked(model: nn.Module, state: dict, what: str = "checkpoint") -> nn.Module:
     "Load `state` into `model`, or raise an error that lists every missing, unexpected or misshapen key."
     own = model.state_dict()
@@ -238,7 +238,7 @@ def load_state_checked(model: nn.Module, state: dict, what: str = "checkpoint") 
     model.load_state_dict(state)
     return model
 
-
+# %% ../nbs/03_pretrained.ipynb #2847c74b
 def _load_file(arch: str, path: Path):
     "The model of the checkpoint at `path`, and the loaded object."
     if not path.exists():
@@ -268,14 +268,14 @@ def resolve_weights_source(source: str, arch: str, profile="auto") -> str:
     names = [p.source_dataset] if isinstance(p.source_dataset, str) else list(p.source_dataset)
     return first_available(names)
 
-
+# %% ../nbs/03_pretrained.ipynb #011d818f
 def needs_source_network(arch: str, profile="auto") -> bool:
     """Whether a run of `profile` would pretrain `arch` itself: its weights are `auto` and neither ImageNet weights
     nor a published source network of `arch` is at hand (`make reproduce` then makes one first)."""
     p = get_profile(profile)
     return p.weights_source == "auto" and resolve_weights_source("auto", arch, p) in DATASET_NAMES
 
-
+# %% ../nbs/03_pretrained.ipynb #7fcb3bef
 def _describe(path: Path, obj: dict) -> str:
     "The `weights_source` sentence of a checkpoint file: a published source network says what it is."
     meta_file = path.with_suffix(".json")
@@ -285,7 +285,7 @@ def _describe(path: Path, obj: dict) -> str:
     if isinstance(obj, dict) and "val_top1" in obj: return _describe_published(path, obj)
     return f"checkpoint {weights_label(path)}"
 
-
+# %% ../nbs/03_pretrained.ipynb #463fc9f0
 _SHA: dict = {}  # (path, size, mtime) -> sha256: a file is hashed once per process
 
 
@@ -300,7 +300,7 @@ def weights_label(source) -> str:
         with open(path, "rb") as f: _SHA[key] = hashlib.file_digest(f, "sha256").hexdigest()
     return f"{path.name} (sha256 {_SHA[key][:16]})"
 
-
+# %% ../nbs/03_pretrained.ipynb #b7f3db7c
 def load_base(arch: str, source: str = "auto", profile="auto", seed: int = 0, device="cpu",
               progress: bool = True) -> nn.Module:
     """A torchvision `arch` with pretrained weights from `source` (`imagenet`, a data set name, a path, `auto`).
@@ -337,7 +337,7 @@ def topk_accuracy(model: nn.Module, loader, ks=(1, 5)) -> dict:
         total += len(y)
     return {k: h / max(total, 1) for k, h in hits.items()}
 
-
+# %% ../nbs/03_pretrained.ipynb #88e6be55
 def publish_source_weights(arch: str, dataset: str | None = None, steps: int = 9000, out_dir=None, seed: int = 0,
                            device="cpu", max_val_images: int | None = None, command: str | None = None) -> Path:
     """Pretrain `arch` on `dataset` (default: `tiny-imagenet`, else `tiny-imagenet-sample`) for `steps` steps with

@@ -72,23 +72,22 @@ class FastPath:
         "`torch.compile(fn)` where `compile` is on (use only for fixed shapes: a new shape recompiles)."
         return torch.compile(fn, dynamic=False) if self.compile else fn
 
-
+# %% ../nbs/02_train.ipynb #5b4c54e9
 def smooth(running: torch.Tensor | None, loss: torch.Tensor, keep: float = 0.9, new: float = 0.1) -> torch.Tensor:
     """`keep * running + new * loss`, kept on the loss's device in float64 so that a step never waits for the device
     (no `.item()`), with the very numbers of the Python-float arithmetic (IEEE double either way)."""
     loss = loss.detach().double()
     return loss if running is None else keep * running + new * loss
 
-
+# %% ../nbs/02_train.ipynb #0cbe4e3b
 def as_float(running: torch.Tensor | None) -> float:
     "The smoothed loss as a Python float (a host synchronisation: only at logging and checkpoint points)."
     return float("nan") if running is None else running.item()
 
-
+# %% ../nbs/02_train.ipynb #a977ce01
 def as_running(value: float, device) -> torch.Tensor | None:
     "A smoothed loss read from a checkpoint, back on the device."
     return None if value != value else torch.tensor(value, dtype=torch.float64, device=device)
-
 
 # %% ../nbs/02_train.ipynb #f50bea35
 @torch.no_grad()
@@ -108,11 +107,10 @@ def accuracy(model: nn.Module, batches, fast: FastPath | None = None, forward=No
     model.train(was_training)
     return (0 if correct is None else correct.item()) / max(total, 1)
 
-
+# %% ../nbs/02_train.ipynb #90ce6203
 def evaluate(model: nn.Module, loader, max_batches: int | None = None, fast: FastPath | None = None) -> float:
     "Top-1 accuracy of `model` over `loader` (or its first `max_batches` batches), run the way `fast` trains it."
     return accuracy(model, itertools.islice(loader, max_batches), fast)
-
 
 # %% ../nbs/02_train.ipynb #cb0c0a02
 _COMPUTED: dict = {}   # checkpoint path -> the `computed_by` it holds, for each checkpoint this process loaded or saved
@@ -120,10 +118,10 @@ _PROCESS: dict = {}    # modules -> this process's `computed_by` of them, taken 
 _FRESH = object()      # a checkpoint this process did not load before writing it
 _SCHEDULERS = ("archft.units",)   # on the stack of a computation they start, but not part of its code
 
-
+# %% ../nbs/02_train.ipynb #4ea9154d
 def _path_id(path) -> str: return str(Path(path).expanduser().absolute())
 
-
+# %% ../nbs/02_train.ipynb #6b924c71
 def _caller_modules() -> tuple:
     "The archft modules on the calling stack, but those that only schedule computations (`_SCHEDULERS`)."
     f, found = sys._getframe(1), set()
@@ -133,7 +131,7 @@ def _caller_modules() -> tuple:
         f = f.f_back
     return tuple(sorted(found))
 
-
+# %% ../nbs/02_train.ipynb #bb3bbd7d
 def _with_resume(now: dict, earlier) -> dict:
     """What a checkpoint records: `now`, the code writing it; when the run was resumed from a checkpoint of other code
     (or of unknown code, None), that earlier code too, oldest first, under `resumed_from`."""
@@ -143,7 +141,7 @@ def _with_resume(now: dict, earlier) -> dict:
     if code is not None and code != now and (not before or before[-1] != code): before.append(code)
     return {**now, "resumed_from": before} if before else dict(now)
 
-
+# %% ../nbs/02_train.ipynb #1302de45
 def process_computed_by(*modules: str) -> dict:
     "`archft.evidence.computed_by(*modules)` of this process, taken at its first use (the code the process runs)."
     k = tuple(sorted(set(modules)))
@@ -152,7 +150,7 @@ def process_computed_by(*modules: str) -> dict:
     if k not in _PROCESS: _PROCESS[k] = importlib.import_module("archft.evidence").computed_by(*k)
     return dict(_PROCESS[k])
 
-
+# %% ../nbs/02_train.ipynb #c8ec29a6
 def checkpoint_computed_by(path) -> dict | None:
     """The `computed_by` stored in the checkpoint at `path` (known without reading it when this process loaded or
     wrote it): the code that computed it; None for a checkpoint written before it was recorded."""
@@ -163,12 +161,11 @@ def checkpoint_computed_by(path) -> dict | None:
         _COMPUTED[k] = state.get("computed_by") if isinstance(state, dict) else None
     return json.loads(json.dumps(_COMPUTED[k]))   # a copy
 
-
 # %% ../nbs/02_train.ipynb #1de978e8
 class StaleCacheError(ValueError):
     "A checkpoint or cached artifact was made with other settings than the ones asked for."
 
-
+# %% ../nbs/02_train.ipynb #271775df
 def save_checkpoint(state: dict, path: str | os.PathLike, key: dict | None = None, computed: dict | None = None) -> Path:
     """`torch.save` `state` (and its cache `key`, if given) to `path` atomically, with `computed_by`: `computed`, else
     this process's code (`process_computed_by` of the calling archft modules), noting earlier code a resume started on."""
@@ -180,14 +177,14 @@ def save_checkpoint(state: dict, path: str | os.PathLike, key: dict | None = Non
     _COMPUTED[_path_id(path)] = stored
     return path
 
-
+# %% ../nbs/02_train.ipynb #e510e05b
 def _pid_alive(pid: int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
     except PermissionError: return True   # alive, another user's
     return True
 
-
+# %% ../nbs/02_train.ipynb #fd023e54
 def remove_orphans(path) -> list:
     """Remove the `<path>.<pid>.tmp` files of `save_checkpoint` (`config.atomic_write`) whose process is no longer alive (a write killed
     mid-way; a ResNet-50 checkpoint is hundreds of MB); those of live processes stay. Returns the removed paths."""
@@ -198,7 +195,7 @@ def remove_orphans(path) -> list:
             tmp.unlink(missing_ok=True); gone.append(tmp)
     return gone
 
-
+# %% ../nbs/02_train.ipynb #035d4611
 def _flat(d, prefix=""):
     "A nested dict as {'a.b': value}, values in a comparable (JSON) form."
     out = {}
@@ -207,13 +204,13 @@ def _flat(d, prefix=""):
         else: out[f"{prefix}{k}"] = json.dumps(v, sort_keys=True, default=str)
     return out
 
-
+# %% ../nbs/02_train.ipynb #368f9d2f
 def key_diff(stored: dict | None, key: dict) -> dict:
     "The fields on which `stored` and `key` differ, as {field: (stored value, asked value)} (JSON text)."
     a, b = _flat(stored), _flat(key)
     return {f: (a.get(f, "<missing>"), b.get(f, "<missing>")) for f in sorted(set(a) | set(b)) if a.get(f) != b.get(f)}
 
-
+# %% ../nbs/02_train.ipynb #d4857f9c
 def load_checkpoint(path: str | os.PathLike | None, map_location="cpu", key: dict | None = None,
                     strict: bool = False) -> dict | None:
     """The checkpoint at `path`, or `None` if there is none.
@@ -235,7 +232,6 @@ def load_checkpoint(path: str | os.PathLike | None, map_location="cpu", key: dic
     _COMPUTED[_path_id(path)] = state.get("computed_by") if isinstance(state, dict) else None
     return state
 
-
 # %% ../nbs/02_train.ipynb #f4a0c1d6
 def frozen_keys(model: nn.Module) -> list:
     """State-dict entries that training never changes: parameters without gradients, and the buffers (BatchNorm
@@ -248,7 +244,7 @@ def frozen_keys(model: nn.Module) -> list:
         if still: keys += [f"{name}.{n}".lstrip(".") for n, _ in m.named_buffers(recurse=False)]
     return sorted(set(keys) & set(model.state_dict()))
 
-
+# %% ../nbs/02_train.ipynb #f3b6eddc
 def trained_state(model: nn.Module, frozen: list) -> dict:
     """What a checkpoint of `model` holds: the state training changes, and the digest of the frozen rest; with
     nothing frozen, simply the state dict (the form other readers of a checkpoint, e.g. `load_base`, expect)."""
@@ -258,7 +254,7 @@ def trained_state(model: nn.Module, frozen: list) -> dict:
     changing._metadata = sd._metadata     # module versions: without them BatchNorm would reset its batch counters
     return dict(changing=changing, frozen_digest=state_digest({k: sd[k] for k in frozen}))
 
-
+# %% ../nbs/02_train.ipynb #808d8133
 def load_trained_state(model: nn.Module, state: dict, frozen: list, path=None) -> bool:
     """Load a checkpoint's changing state into `model`; False (and a warning) when its frozen part was another one.
     Older checkpoints with the whole state dict (`state['model']` is all of it) load too."""
@@ -276,7 +272,6 @@ def load_trained_state(model: nn.Module, state: dict, frozen: list, path=None) -
                          f"{sorted(set(missing) - set(frozen))}, frozen but saved {sorted(set(frozen) - set(missing))}")
     return True
 
-
 # %% ../nbs/02_train.ipynb #076bfe71
 def make_sgd(params, lr: float, iters: int, schedule: str = "constant", momentum: float = 0.9,
              weight_decay: float = 5e-4, lr_min: float = 0.0):
@@ -292,7 +287,7 @@ def make_sgd(params, lr: float, iters: int, schedule: str = "constant", momentum
         raise ValueError(f"unknown schedule {schedule!r}: choose 'constant' or 'cosine'")
     return opt, sched
 
-
+# %% ../nbs/02_train.ipynb #5108e292
 def fit(model: nn.Module, train_loader: TensorLoader, iters: int, lr: float, *, schedule: str = "constant",
         eval_fn=None, eval_every: int | None = None, checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 100, stop_after: int | None = None, desc: str = "train",
@@ -345,4 +340,3 @@ def fit(model: nn.Module, train_loader: TensorLoader, iters: int, lr: float, *, 
         if eval_every and (it % eval_every == 0 or it == iters): record(it, as_float(running))
         if it % checkpoint_every == 0 or it == end: save(it)
     return pd.DataFrame(log)
-
