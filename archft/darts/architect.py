@@ -99,7 +99,7 @@ def weight_optimizer(net, lr: float = 0.025, lr_min: float = 0.001, epochs: int 
     opt = torch.optim.SGD(net.weight_parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1), eta_min=lr_min)
 
-
+# %% ../../nbs/24_darts_architect.ipynb #910d3e81
 def weight_step(net, opt, x, y, grad_clip: float = 5.0):
     "One SGD step of the weights on a training batch; returns (loss, number correct)."
     logits = net(x)

@@ -33,7 +33,7 @@ def drop_path(x: torch.Tensor, p: float, generator: torch.Generator | None = Non
     keep = (torch.rand(x.shape[0], generator=generator) >= p).to(x.device, x.dtype)
     return x * (keep / (1 - p)).view(-1, *([1] * (x.ndim - 1)))
 
-
+# %% ../../nbs/26_darts_eval.ipynb #dbb108f6
 class EvalCell(nn.Module):
     def __init__(self, genotype: Genotype, C_pp: int, C_p: int, C: int, reduction: bool, reduction_prev: bool):
         super().__init__()
@@ -69,7 +69,7 @@ class AuxiliaryHead(nn.Module):
 
     def forward(self, x): return self.classifier(self.features(x).flatten(1))
 
-
+# %% ../../nbs/26_darts_eval.ipynb #68de0710
 class EvalNetwork(nn.Module):
     def __init__(self, genotype: Genotype, C: int = 36, num_classes: int = 10, layers: int = 20,
                  auxiliary: bool = True, stem_multiplier: int = 3):
@@ -105,7 +105,7 @@ class EvalNetwork(nn.Module):
         logits = self.classifier(self.pool(s1).flatten(1))
         return (logits, aux) if aux is not None else logits
 
-
+# %% ../../nbs/26_darts_eval.ipynb #da7c2393
 def count_params_millions(model: nn.Module) -> float:
     "Parameters in millions, without the auxiliary head (as DARTS reports them)."
     return sum(p.numel() for n, p in model.named_parameters() if not n.startswith("auxiliary")) / 1e6
@@ -143,7 +143,7 @@ class EvalConfig:
     channels_last: bool = True
     image_size: int = 32           # pixels the images are resized to after augmentation (16: as the gap study's search)
 
-
+# %% ../../nbs/26_darts_eval.ipynb #88794cd4
 def eval_config(profile="auto", dataset: str | None = None, seed: int = 0, **overrides) -> EvalConfig:
     "An `EvalConfig` from a profile's `eval_*` rows (a profile name, or a `Profile` with overrides)."
     p = get_profile(profile)
@@ -155,7 +155,7 @@ def eval_config(profile="auto", dataset: str | None = None, seed: int = 0, **ove
         setattr(cfg, k, v)
     return cfg
 
-
+# %% ../../nbs/26_darts_eval.ipynb #fcd6e09a
 def train_eval(genotype: Genotype, cfg: EvalConfig, device="auto", checkpoint=None, stop_after: int | None = None,
                progress: bool = True, max_steps: int | None = None, max_test: int | None = None):
     "Train the evaluation network of `genotype`; returns (network, log with test accuracy per epoch)."

@@ -21,10 +21,11 @@ __all__ = ['Genotype', 'STEPS', 'N_EDGES', 'DARTS_V1', 'DARTS_V2', 'TD_DARTS_EPO
 # %% ../../nbs/22_darts_genotype.ipynb #73aeec12
 Genotype = namedtuple("Genotype", "normal normal_concat reduce reduce_concat")
 
+# %% ../../nbs/22_darts_genotype.ipynb #c6932316
 STEPS = 4                       # intermediate nodes per cell
 N_EDGES = sum(2 + i for i in range(STEPS))   # 14
 
-
+# %% ../../nbs/22_darts_genotype.ipynb #da52a917
 def edge_index(steps: int = STEPS):
     "`[(node, input), ...]` for the rows of an alpha matrix: node 2 takes inputs 0, 1; node 3 takes 0, 1, 2; ..."
     return [(2 + i, j) for i in range(steps) for j in range(2 + i)]
@@ -50,13 +51,13 @@ def derive_cell(weights, steps: int = STEPS, primitives=PRIMITIVES, k: int = 2):
         start += n_in
     return gene
 
-
+# %% ../../nbs/22_darts_genotype.ipynb #e1b1bb17
 def derive_genotype(weights_normal, weights_reduce, steps: int = STEPS) -> Genotype:
     "The DARTS genotype of a pair of (edges, ops) weight matrices."
     concat = list(range(2, 2 + steps))
     return Genotype(derive_cell(weights_normal, steps), concat, derive_cell(weights_reduce, steps), concat)
 
-
+# %% ../../nbs/22_darts_genotype.ipynb #d24826c2
 def count_op(genotype: Genotype, op: str = "skip_connect", cell: str = "normal") -> int:
     "How many times `op` occurs in the `normal` or `reduce` cell, or in `both`."
     cells = ["normal", "reduce"] if cell == "both" else [cell]
@@ -67,7 +68,7 @@ def genotype_to_dict(g: Genotype) -> dict:
     return {"normal": [[op, int(j)] for op, j in g.normal], "normal_concat": list(map(int, g.normal_concat)),
             "reduce": [[op, int(j)] for op, j in g.reduce], "reduce_concat": list(map(int, g.reduce_concat))}
 
-
+# %% ../../nbs/22_darts_genotype.ipynb #7517285a
 def genotype_from_dict(d: dict) -> Genotype:
     for key in Genotype._fields:
         if key not in d: raise ValueError(f"not a genotype: key {key!r} missing (has {sorted(d)})")
@@ -76,8 +77,10 @@ def genotype_from_dict(d: dict) -> Genotype:
     return Genotype([(op, int(j)) for op, j in d["normal"]], list(d["normal_concat"]),
                     [(op, int(j)) for op, j in d["reduce"]], list(d["reduce_concat"]))
 
-
+# %% ../../nbs/22_darts_genotype.ipynb #61d99e98
 def genotype_to_json(g: Genotype) -> str: return json.dumps(genotype_to_dict(g))
+
+# %% ../../nbs/22_darts_genotype.ipynb #ed9b30c8
 def genotype_from_json(s: str) -> Genotype: return genotype_from_dict(json.loads(s))
 
 # %% ../../nbs/22_darts_genotype.ipynb #e29b96f3
@@ -153,7 +156,7 @@ def plot_cell(gene, concat=(2, 3, 4, 5), ax=None, title: str | None = None):
     if title: ax.set_title(title, fontsize=11)
     return ax
 
-
+# %% ../../nbs/22_darts_genotype.ipynb #c49cbd52
 def plot_genotype(genotype: Genotype, title: str = ""):
     "Both cells of a genotype, one above the other; returns the figure."
     import matplotlib.pyplot as plt

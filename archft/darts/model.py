@@ -55,7 +55,7 @@ class MixedOp(nn.Module):
             out = y if out is None else out + y
         return self.zero(x) if out is None else out
 
-
+# %% ../../nbs/23_darts_model.ipynb #095a1ba9
 def active_ops(weights: torch.Tensor, primitives=PRIMITIVES, skip: bool = True):
     "Per edge, the op indices worth computing: not `none` and weight != 0 (all of them when `skip` is off)."
     if not skip: return [None] * weights.shape[0]
@@ -105,7 +105,7 @@ def _sep_half(dils, x, n):
     x = F.conv2d(x, torch.cat([d[2].weight for d in dils]), None, 1, 0, 1, n)      # n pointwise convs, one grouped conv
     return batched_bn(x, [d[3] for d in dils])
 
-
+# %% ../../nbs/23_darts_model.ipynb #d7d3e071
 def batched_op(name: str, ops, h: torch.Tensor, shared: dict):
     """Primitive `name` of n edges (their modules `ops`) reading the same state `h`, as one grouped computation:
     (N, n*C, H', W'), edge i's output in channels i*C..(i+1)*C. Skip at stride 1 is not batched (None). `shared` (one
@@ -129,7 +129,7 @@ def batched_op(name: str, ops, h: torch.Tensor, shared: dict):
         return batched_bn(y, [o.bn for o in ops])
     return None
 
-
+# %% ../../nbs/23_darts_model.ipynb #853674de
 def state_edges(h: torch.Tensor, edges, e_idx, weights: torch.Tensor, active) -> torch.Tensor | None:
     """The mixed outputs of the edges `e_idx` (modules `edges`), all reading state `h`: (N, n, C, H', W'), or None when
     no op of them is active. Each primitive runs once for all its active edges (`batched_op`); `none` is skipped.
@@ -258,8 +258,7 @@ class SearchNetwork(nn.Module):
         w_n, w_r = mixed_weights(self.alpha_normal, T), mixed_weights(self.alpha_reduce, T)
         return derive_genotype(w_n.detach(), w_r.detach(), self.steps)
 
-
-
+# %% ../../nbs/23_darts_model.ipynb #a824cb4e
 def discrete_weights(genotype: Genotype, steps: int = STEPS, primitives=PRIMITIVES, device=None):
     "One-hot (edges, ops) weights of a genotype: 1 on each kept edge's op, 0 elsewhere (dropped edges are all 0)."
     out = []
@@ -270,7 +269,7 @@ def discrete_weights(genotype: Genotype, steps: int = STEPS, primitives=PRIMITIV
         out.append(w)
     return tuple(out)
 
-
+# %% ../../nbs/23_darts_model.ipynb #97ef513d
 def weight_entropy(weights: torch.Tensor) -> float:
     "Mean entropy (nats) of the mixing weights over edges; log 8 = 2.08 is uniform, 0 one-hot."
     w = weights.detach().double()

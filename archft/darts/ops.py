@@ -17,7 +17,7 @@ __all__ = ['PRIMITIVES', 'FAST_OPS', 'OPS', 'Zero', 'ReLUConvBN', 'depthwise', '
 PRIMITIVES = ["none", "max_pool_3x3", "avg_pool_3x3", "skip_connect",
               "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"]
 
-
+# %% ../../nbs/20_darts_ops.ipynb #836a04f7
 class Zero(nn.Module):
     "The `none` operation: zeros of the output's shape."
     def __init__(self, stride: int): super().__init__(); self.stride = stride
@@ -25,17 +25,17 @@ class Zero(nn.Module):
         if self.stride == 1: return x.mul(0.)
         return x[:, :, ::self.stride, ::self.stride].mul(0.)
 
-
+# %% ../../nbs/20_darts_ops.ipynb #780be904
 class ReLUConvBN(nn.Sequential):
     "ReLU -> Conv(k, stride, padding) -> BN."
     def __init__(self, c_in, c_out, kernel, stride, padding, affine=True):
         super().__init__(nn.ReLU(inplace=False), nn.Conv2d(c_in, c_out, kernel, stride, padding, bias=False),
                          nn.BatchNorm2d(c_out, affine=affine))
 
-
+# %% ../../nbs/20_darts_ops.ipynb #8e245a6a
 FAST_OPS = {"depthwise": True, "share": True, "batch": True}   # switches for benchmarks and exactness tests (off = plain mixture)
 
-
+# %% ../../nbs/20_darts_ops.ipynb #416e6961
 def _conv_dw(x: torch.Tensor, weight: torch.Tensor, stride: int, padding: int) -> torch.Tensor:
     """The undilated depthwise conv of `x` with `weight`, on images smaller than the kernel too. Kernel taps that can
     only ever read the zero padding are cropped away (a 5x5 kernel on a 2x2 image is a 3x3 one), and on CPU an image
@@ -53,7 +53,7 @@ def _conv_dw(x: torch.Tensor, weight: torch.Tensor, stride: int, padding: int) -
         x, ph, pw = F.pad(x, (pw, pw, ph, ph)), 0, 0
     return F.conv2d(x, weight, None, stride, (ph, pw), 1, C)
 
-
+# %% ../../nbs/20_darts_ops.ipynb #c9a04507
 def depthwise(x: torch.Tensor, weight: torch.Tensor, stride: int = 1, padding: int = 0, dilation: int = 1) -> torch.Tensor:
     """The depthwise conv of `x` (groups = its channels) with `weight`. With dilation 2 and padding k - 1 it runs as an
     undilated conv on the polyphase components of `x` (pixels of equal row and column parity): the same products and
@@ -75,14 +75,14 @@ def depthwise(x: torch.Tensor, weight: torch.Tensor, stride: int = 1, padding: i
     y = y.reshape(N, 2, 2, C, H // 2, W // 2).permute(0, 3, 4, 1, 5, 2).reshape(N, C, H, W)
     return y.contiguous(memory_format=fmt)
 
-
+# %% ../../nbs/20_darts_ops.ipynb #b0b5c48b
 def dilated_depthwise(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
     "`conv(x)` for a depthwise `conv`, through `depthwise` (polyphase when dilated by 2, `_conv_dw` for small images)."
     if conv.groups != x.shape[1] or conv.stride[0] != conv.stride[1] or conv.padding[0] != conv.padding[1]:
         return conv(x)
     return depthwise(x, conv.weight, conv.stride[0], conv.padding[0], conv.dilation[0])
 
-
+# %% ../../nbs/20_darts_ops.ipynb #58638eeb
 class DilConv(nn.Sequential):
     "ReLU -> depthwise conv (kernel, dilation) -> pointwise conv -> BN."
     def __init__(self, c_in, c_out, kernel, stride, padding, dilation, affine=True):
@@ -97,7 +97,7 @@ class DilConv(nn.Sequential):
         _, dw, pw, bn = self
         return bn(pw(dilated_depthwise(dw, h)))
 
-
+# %% ../../nbs/20_darts_ops.ipynb #91235329
 class SepConv(nn.Sequential):
     "Two separable convolutions (`DilConv` with dilation 1), the first with the stride."
     def __init__(self, c_in, c_out, kernel, stride, padding, affine=True):
@@ -106,7 +106,7 @@ class SepConv(nn.Sequential):
 
     def after_relu(self, h): return self[1](self[0].after_relu(h))
 
-
+# %% ../../nbs/20_darts_ops.ipynb #f5ef0870
 class FactorizedReduce(nn.Module):
     "Halve the resolution without losing half the pixels: two 1x1 stride-2 convs on grids offset by one pixel."
     def __init__(self, c_in, c_out, affine=True):
@@ -122,7 +122,7 @@ class FactorizedReduce(nn.Module):
     def after_relu(self, x):
         return self.bn(torch.cat([self.conv1(x), self.conv2(x[:, :, 1:, 1:])], dim=1))
 
-
+# %% ../../nbs/20_darts_ops.ipynb #36e9a7de
 OPS = {
     "none":         lambda C, stride, affine: Zero(stride),
     "max_pool_3x3": lambda C, stride, affine: nn.MaxPool2d(3, stride=stride, padding=1),
@@ -134,7 +134,7 @@ OPS = {
     "dil_conv_5x5": lambda C, stride, affine: DilConv(C, C, 5, stride, 4, 2, affine),
 }
 
-
+# %% ../../nbs/20_darts_ops.ipynb #b7b11afa
 def make_op(name: str, C: int, stride: int = 1, affine: bool = True) -> nn.Module:
     "The primitive `name` for `C` channels and `stride`."
     if name not in OPS:

@@ -59,14 +59,14 @@ class SearchConfig:
     image_size: int = 32           # pixels the images are resized to after augmentation (16: as NAS-Bench-201's ImageNet16)
     eval_every: int = 1            # validation and gap every k epochs and at the last (the entropies: every epoch)
 
-
+# %% ../../nbs/25_darts_search.ipynb #1562427f
 def schedule_config(kind: str, epochs: int, t_init: float = 10.0, t_end: float = 0.1) -> dict:
     "The schedule settings for a search of `epochs` epochs: `linear`/`exponential`/`cosine` T_init -> T_end, `constant` 1, `learnable` from T_init."
     if kind == "constant": return dict(kind="constant", temperature=1.0)
     if kind == "learnable": return dict(kind="learnable", t_init=t_init)
     return dict(kind=kind, t_init=t_init, t_end=t_end, epochs=epochs)
 
-
+# %% ../../nbs/25_darts_search.ipynb #7febb65c
 def search_config(profile="auto", dataset: str | None = None, schedule: str = "linear", seed: int = 0,
                   **overrides) -> SearchConfig:
     "A `SearchConfig` from a profile (a name, or a `Profile` with overrides); `dataset` None = its first available CIFAR-10."
@@ -98,7 +98,7 @@ def search_data(cfg: SearchConfig, device="cpu"):
     return (TensorLoader(data.subset(i_w), seed=cfg.seed, **kw),
             TensorLoader(data.subset(i_a), seed=cfg.seed + 1, **kw), data.num_classes)
 
-
+# %% ../../nbs/25_darts_search.ipynb #e1732d97
 def heldout_loader(cfg: SearchConfig, device="cpu", batch_size: int = 250):
     "`cfg.gap_images` images of the test split (stratified, seeded by `cfg.seed`; all if fewer): never trained on."
     data = load_dataset(cfg.dataset, train=False)
@@ -145,7 +145,7 @@ class SearchResult:
         "The log without the weight matrices (for tables and CSV)."
         return self.log.drop(columns=["weights_normal", "weights_reduce"])
 
-
+# %% ../../nbs/25_darts_search.ipynb #4708283b
 def bn_reestimated(net: SearchNetwork, bn_loader, bn_batches: int, bn_start: int = 0, fixed_weights=None):
     """A copy of `net` (mixing weights `fixed_weights`, or its own softmax(alpha / T)) whose BatchNorm statistics are
     re-estimated (plain average) on `bn_batches` batches of `bn_loader` (steps `bn_start`...). `net` is unchanged."""
@@ -159,7 +159,7 @@ def bn_reestimated(net: SearchNetwork, bn_loader, bn_batches: int, bn_start: int
         for s in range(bn_batches): m(bn_loader.batch(bn_start + s)[0])
     return m
 
-
+# %% ../../nbs/25_darts_search.ipynb #f278e58c
 def discrete_accuracy(net: SearchNetwork, val_loader, bn_loader, bn_batches: int = 4, genotype=None, bn_start: int = 0):
     """Validation accuracy of the derived discrete network run with the supernet's own weights: one-hot weights
     on the genotype's edges and ops (the rest dropped), BatchNorm statistics re-estimated (cumulative average) on
@@ -168,7 +168,7 @@ def discrete_accuracy(net: SearchNetwork, val_loader, bn_loader, bn_batches: int
     w = discrete_weights(g, net.steps, net.primitives, device=net.alpha_normal.device)
     return evaluate(bn_reestimated(net, bn_loader, bn_batches, bn_start, w), val_loader)
 
-
+# %% ../../nbs/25_darts_search.ipynb #4b4ba73a
 def gap_accuracies(net: SearchNetwork, heldout, bn_loader, bn_batches: int, bn_start: int = 0, genotype=None) -> dict:
     """The fair discretisation gap: the mixture (softmax(alpha / T) at the net's current T) and the derived discrete
     cell, same shared weights, BatchNorm re-estimated for each on the *same* batches, scored on the same `heldout`
@@ -179,7 +179,7 @@ def gap_accuracies(net: SearchNetwork, heldout, bn_loader, bn_batches: int, bn_s
     disc = evaluate(bn_reestimated(net, bn_loader, bn_batches, bn_start, w), heldout)
     return dict(mixture_acc=mix, discrete_acc=disc, gap=mix - disc)
 
-
+# %% ../../nbs/25_darts_search.ipynb #3fd1ff98
 def build_search(cfg: SearchConfig, num_classes: int, device="cpu"):
     "Network, architect, weight optimiser and its schedule for `cfg` (seeded)."
     seed_everything(cfg.seed)
@@ -196,7 +196,7 @@ def build_search(cfg: SearchConfig, num_classes: int, device="cpu"):
     opt, sched = weight_optimizer(net, cfg.lr, cfg.lr_min, cfg.epochs, cfg.momentum, cfg.weight_decay)
     return net, arch, opt, sched
 
-
+# %% ../../nbs/25_darts_search.ipynb #82e0dd38
 def run_search(cfg: SearchConfig, device="auto", checkpoint: str | os.PathLike | None = None,
                stop_after: int | None = None, progress: bool = True, max_steps: int | None = None) -> SearchResult:
     "Run (or resume from `checkpoint`) the search `cfg`; `max_steps` caps the steps per epoch (tests)."
@@ -259,7 +259,7 @@ def run_search(cfg: SearchConfig, device="auto", checkpoint: str | os.PathLike |
     bar.close()
     return SearchResult(cfg, pd.DataFrame(log), net)
 
-
+# %% ../../nbs/25_darts_search.ipynb #7c8097ec
 def save_search(result: SearchResult, folder: str | os.PathLike, name: str, **provenance) -> dict:
     "Write `<name>_log.csv` (scalars), `<name>_log.json` (everything, with the config) and `<name>_genotypes.json`."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)

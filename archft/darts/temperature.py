@@ -38,7 +38,7 @@ class TemperatureSchedule:
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in self.config().items() if k != 'kind')})"
 
-
+# %% ../../nbs/21_darts_temperature.ipynb #a132727b
 class ConstantTemperature(TemperatureSchedule):
     "T = `temperature` at every epoch; T = 1 is plain DARTS."
     kind = "constant"
@@ -47,7 +47,7 @@ class ConstantTemperature(TemperatureSchedule):
         self.temperature = float(temperature)
     def value(self, epoch): return self.temperature
 
-
+# %% ../../nbs/21_darts_temperature.ipynb #b2b635ad
 class _Decay(TemperatureSchedule):
     def __init__(self, t_init: float = 10.0, t_end: float = 0.1, epochs: int = 50):
         if not (t_init > 0 and t_end > 0): raise ValueError(f"temperatures must be > 0, got {t_init}, {t_end}")
@@ -58,7 +58,7 @@ class _Decay(TemperatureSchedule):
         if epoch >= self.epochs - 1: return self.t_end       # reached exactly, then held
         return self._decay(epoch / (self.epochs - 1))
 
-
+# %% ../../nbs/21_darts_temperature.ipynb #f964d8d2
 class LinearTemperature(_Decay):
     "The slides' schedule: T_e = T_init - e (T_init - T_end) / (E - 1)."
     kind = "linear"
@@ -68,19 +68,19 @@ class LinearTemperature(_Decay):
         if epoch >= self.epochs - 1: return self.t_end
         return self.t_init - epoch * self.step
 
-
+# %% ../../nbs/21_darts_temperature.ipynb #99bc2b1a
 class ExponentialTemperature(_Decay):
     "T_e = T_init (T_end / T_init)^(e / (E - 1)): the same ratio every epoch."
     kind = "exponential"
     def _decay(self, f): return self.t_init * (self.t_end / self.t_init) ** f
 
-
+# %% ../../nbs/21_darts_temperature.ipynb #c8e4b221
 class CosineTemperature(_Decay):
     "T_e = T_end + (T_init - T_end)(1 + cos(pi e / (E - 1))) / 2."
     kind = "cosine"
     def _decay(self, f): return self.t_end + 0.5 * (self.t_init - self.t_end) * (1 + math.cos(math.pi * f))
 
-
+# %% ../../nbs/21_darts_temperature.ipynb #42d16ac9
 class LearnableTemperature(nn.Module, TemperatureSchedule):
     "T = exp(tau), tau a parameter optimised with the architecture; starts at `t_init`, kept in [t_min, t_max]."
     learnable = True
@@ -101,18 +101,18 @@ class LearnableTemperature(nn.Module, TemperatureSchedule):
     def config(self): return dict(kind=self.kind, t_init=self.t_init, t_min=self.t_min, t_max=self.t_max)
     def __repr__(self): return TemperatureSchedule.__repr__(self)
 
-
+# %% ../../nbs/21_darts_temperature.ipynb #1428ca0b
 SCHEDULES = {c.kind: c for c in (ConstantTemperature, LinearTemperature, ExponentialTemperature,
                                  CosineTemperature, LearnableTemperature)}
 
-
+# %% ../../nbs/21_darts_temperature.ipynb #c4ae4a13
 def make_schedule(kind: str = "linear", **kwargs) -> TemperatureSchedule:
     "A schedule by name: constant, linear, exponential, cosine or learnable (keyword arguments as the classes)."
     if kind not in SCHEDULES:
         raise ValueError(f"unknown temperature schedule {kind!r}; choose one of {', '.join(SCHEDULES)}")
     return SCHEDULES[kind](**kwargs)
 
-
+# %% ../../nbs/21_darts_temperature.ipynb #e2e4529f
 def temperature_value(schedule: TemperatureSchedule, epoch: int) -> float:
     "The temperature at `epoch` as a plain float (for logs and plots)."
     t = schedule(epoch)
