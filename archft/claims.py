@@ -18,10 +18,14 @@ __all__ = ['PAPER', 'SLIDES', 'DARTS_PAPER', 'ROLES', 'KINDS', 'FORMULAS', 'CONT
 PAPER = "paper-two-stage-architectural-finetuning.md"
 SLIDES = "slides-td-darts-temperature-decay.md"
 DARTS_PAPER = "Liu, Simonyan, Yang: DARTS: Differentiable Architecture Search (ICLR 2019), Table 1"
+
+# %% ../nbs/92_claims.ipynb #64891ac3
 ROLES = {"claim": "a claim of the paper or the slides", "control": "a control of ours (what a claim is measured against)",
          "variant": "a variant of ours (another reading or measure of a claim)", "ablation": "an ablation of ours",
          "setup": "a setting beside the paper's (Table 2), not a claim",
          "citation": "a value the slides cite from another paper, checked against its source"}
+
+# %% ../nbs/92_claims.ipynb #81c25977
 KINDS = ("count", "level", "difference", "order", "ratio", "citation")
 FORMULAS = ("a/b", "1 - a/b")   # the values a claim may compute per seed from its two arms a, b
 CONTROLLER_KEYS = ("controller_lr", "controller_steps", "search_warmup")   # the controller regime a search claim depends on
@@ -76,7 +80,7 @@ DARTS_SEARCH_BUDGET = ("darts_epochs", "darts_n_train", "darts_layers", "darts_c
 DARTS_EVAL_BUDGET = DARTS_SEARCH_BUDGET + ("eval_epochs", "eval_n_train", "eval_layers", "eval_channels")
 _ACC = dict(unit="points", scale=100, source_net=True)       # accuracies stored as fractions, printed in points
 
-
+# %% ../nbs/92_claims.ipynb #e8e1fb2e
 def _scope_gain(arch, scope, quote, where, experiment="fig3", paper="ENAS > vanilla", **kw) -> Claim:
     fig = "fig3a" if arch == "resnet18" else "fig3b.resnet50"
     return Claim(f"{fig}.{scope}.final_accuracy", "claim", "difference", paper, quote, where,
@@ -88,6 +92,8 @@ _R18_EACH = "The ENASResNet-18 tends to outperform vanilla for each search scope
 _R50_EACH = "the proposed ENASResNet-50 outperforms the vanilla model for each search scope"
 _FIG3A = "§4.2, Fig. 3a"
 _FIG4A = "§4.4, Fig. 4a"
+
+# %% ../nbs/92_claims.ipynb #dec63f47
 PAPER_CLAIMS = [
     *[Claim(f"table1.{a}.{s}", "claim", "count", n, "Table 1: The number of subnets in each search scope.", "§3.1, Table 1",
             experiment="table1", data=None)
@@ -170,6 +176,8 @@ _TAB10 = 'slide "CIFAR-10 데이터 세트에서 검색 및 훈련 결과"'
 _TAB100 = 'slide "CIFAR-100 데이터 세트에서 검색 및 훈련 결과"'
 _SCHED = 'slide "TD-DARTS (linear decay)": T = temp_init - (temp_init - temp_end) / (epoch - 1)'
 _GAP_BESIDE = ("setup.td_darts_gap.discrete_accuracy", "setup.td_darts_gap.mixture_accuracy")  # a gap is never read alone
+
+# %% ../nbs/92_claims.ipynb #d2f6368b
 SLIDES_CLAIMS = [
     Claim("slides.gap", "claim", "difference", "smaller gap with annealing", "미분 가능 아키텍처 검색(DARTS)가 가진 불일치 문제를 완화",
           'contributions ("mitigates the discrepancy of DARTS"), and slide 6 of TD-DARTS', SLIDES, "td_darts_gap",
@@ -216,7 +224,7 @@ def _cite(name, row, acc, params, src_acc, src_params, experiment="", measured_p
             Claim(f"citation.{name}.params", "citation", "citation", params, q, _TAB10, SLIDES,
                   experiment if measured_params else "", unit="M", data=None, source=DARTS_PAPER, source_value=src_params)]
 
-
+# %% ../nbs/92_claims.ipynb #13632c29
 CITATIONS = [
     *_cite("darts_v2", "DARTS (2 <sup>nd</sup> )	97.24	4	3.4	Gradient-based", 97.24, 3.4, 97.24, 3.3,
            "td_darts_cifar10", measured_params=True),
@@ -229,7 +237,7 @@ CITATIONS = [
 def _ours(id, role, kind, paper, experiment, note, **kw) -> Claim:
     return Claim(id, role, kind, paper, document="ours", experiment=experiment, note=note, **kw)
 
-
+# %% ../nbs/92_claims.ipynb #79b991da
 _SEARCH_COUNTED = ("the search's iterations are a fixed budget added to the ENAS arm: the ratio is "
                    "1 + search_iters / iterations to target, set by the budget")
 OURS = [
@@ -313,6 +321,8 @@ OURS = [
 
 # %% ../nbs/92_claims.ipynb #1d4cec71
 CLAIMS: dict[str, Claim] = {c.id: c for c in PAPER_CLAIMS + SLIDES_CLAIMS + CITATIONS + OURS}
+
+# %% ../nbs/92_claims.ipynb #b5f3199a
 HEADLINE = ("fig3a.small.final_accuracy", "fig3a.small.iterations_to_target", "fig3a.small.compute_ratio",
             "fig4.resnet18.order", "fig4.resnet18.saving", "slides.gap", "slides.cifar10.accuracy")
 

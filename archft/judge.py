@@ -26,6 +26,8 @@ JUDGED = ("reproduced", "not reproduced", "inconclusive")
 UNJUDGED = ("setup", "vacuous", "censored", "set by the setup", "unequal budgets", "one seed", "not comparable",
             "not testable here", "stale", "code unknown", "not run")
 VERDICTS = JUDGED + UNJUDGED
+
+# %% ../nbs/93_judge.ipynb #866c7fb6
 TESTABLE = {  # code: what it says about the regime (the report's legend)
     "T": "testable here", "S": "the sign only: a difference or order measured in a regime unlike the paper's (budget, "
     "source network, controller, input size); the paper's size is not tested",
@@ -42,7 +44,7 @@ class Verdict:
     testable: str
     why: str = ""
 
-
+# %% ../nbs/93_judge.ipynb #99c3dd56
 @dataclass
 class Case:
     "One claim in one regime: the registry entry, its evidence rows, the run record, the verdicts of its sources."
@@ -77,9 +79,11 @@ def _paper_settings() -> dict:
     from archft.config import PROFILES
     return {k: v["paper"] for k, v in PROFILES.items()}
 
-
+# %% ../nbs/93_judge.ipynb #0a008552
 PAPER_RECORD = dict(profile="paper", settings=_paper_settings(), dataset="cifar10", weights_source="imagenet",
                     computed_by=[{"code_commit": "x", "code_digest": {}}])
+
+# %% ../nbs/93_judge.ipynb #e11a34f6
 STANDS_FOR = {"cifar10": "cifar10", "cifar10-jpeg": "cifar10", "cifar10-subset": "cifar10", "cifar100": "cifar100",
               "cifar100-subset": "cifar100"}   # a data set and the data it can stand for (cifar10-jpeg: README)
 
@@ -91,14 +95,14 @@ def _settings(record: dict) -> dict:
     name, over = record.get("profile", "paper"), record.get("profile_overrides") or {}
     return {k: over.get(k, v.get(name)) for k, v in PROFILES.items()}
 
-
+# %% ../nbs/93_judge.ipynb #e3c5fab9
 def _live(c: Claim, settings: dict) -> tuple[int, int] | None:
     "(live, all) mutable layers of the claim's scope at the run's input size; None where it does not apply."
     if not (c.arch and c.scope) or settings.get("kernel_init", "zero_pad") != "zero_pad": return None
     from archft.space import arch_layers, live_layers
     return len(live_layers(c.arch, c.scope, settings["image_size"])), len(arch_layers(c.arch, c.scope))
 
-
+# %% ../nbs/93_judge.ipynb #0551c6dd
 def regime_differences(c: Claim, record: dict) -> list[str]:
     "How the run's regime differs from the paper's in what claim `c` depends on (empty: the paper's regime)."
     s, paper = _settings(record), _paper_settings()
@@ -149,7 +153,7 @@ def derived(k: Case) -> Verdict | None:
 # %% ../nbs/93_judge.ipynb #2251a8b2
 GRID_UNITS = ("iterations", "samples")   # events observed at the points of a grid (evaluations, samples)
 
-
+# %% ../nbs/93_judge.ipynb #4fc975d3
 def vacuous(k: Case) -> Verdict | None:
     "Arms that compared nothing: no live mutable layer at the input size, or the same numbers seed by seed."
     if k.claim.kind not in ("difference", "order"): return None
@@ -175,7 +179,7 @@ def seed_orders(k: Case) -> pd.Series:
         return math.nan
     return pd.Series({s: one(s) for s in a.index}, dtype=float)
 
-
+# %% ../nbs/93_judge.ipynb #fe7eef21
 def censored(k: Case) -> Verdict | None:
     if k.claim.kind in ("count", "citation"): return None
     if k.claim.kind != "order":
@@ -196,7 +200,7 @@ def _effect(c: Claim, base: pd.Series) -> float:
     if c.effect is None: return 0.0
     return c.effect * float(base.mean()) if c.relative else c.effect / c.scale   # pandas: NaN for no values, no warning
 
-
+# %% ../nbs/93_judge.ipynb #4e1e587c
 def judge_difference(k: Case, sign_only: bool) -> Verdict:
     c = k.claim
     a, b = (k.arm(x) for x in c.arms)
@@ -214,7 +218,7 @@ def judge_difference(k: Case, sign_only: bool) -> Verdict:
     if not sign_only and c.effect is not None: why += f"; paper {c.effect * (100 if c.relative else 1):+.3g}{'%' if c.relative else u}"
     return Verdict("reproduced" if lo > 0 else "not reproduced" if hi < delta else "inconclusive", code, why)
 
-
+# %% ../nbs/93_judge.ipynb #6f14a61d
 def judge_order(k: Case, sign_only: bool) -> Verdict:
     o = seed_orders(k)
     first, second = k.claim.arms
@@ -222,7 +226,7 @@ def judge_order(k: Case, sign_only: bool) -> Verdict:
     v = "reproduced" if (o > 0).all() else "not reproduced" if (o <= 0).all() else "inconclusive"
     return Verdict(v, "S" if sign_only else "T", why + ("" if v != "not reproduced" or (o < 0).all() else ", ties counted against"))
 
-
+# %% ../nbs/93_judge.ipynb #d94c0660
 def judge_value(k: Case, reasons: list) -> Verdict:
     c, target = k.claim, (k.claim.source_value if k.claim.kind == "citation" else k.claim.paper)
     raw = k.ev[k.ev.arm == c.arms[0]].value.tolist()
@@ -240,7 +244,7 @@ def judge_value(k: Case, reasons: list) -> Verdict:
     return Verdict("reproduced" if all(ok) else "not reproduced", "T",
                    f"{sum(ok)} of {len(ok)} equal {target}{src} to its digits: " + ", ".join(map(str, raw[:5])))
 
-
+# %% ../nbs/93_judge.ipynb #4202f648
 def judged(k: Case) -> Verdict:
     reasons = regime_differences(k.claim, k.record)
     if k.claim.kind == "difference": return judge_difference(k, bool(reasons))
@@ -258,7 +262,7 @@ def staleness(record: dict) -> str:
 # %% ../nbs/93_judge.ipynb #e57a5715
 STEPS = (not_run, setting, other_data, unequal_budgets, set_by_setup, derived, vacuous, censored, one_seed)
 
-
+# %% ../nbs/93_judge.ipynb #3601f0cb
 def judge(k: Case) -> Verdict:
     "The verdict on case `k`: the first step that decides, else `judged`; a stale or unknown computation is not judged."
     v = next((v for step in STEPS if (v := step(k)) is not None), None) or judged(k)

@@ -142,7 +142,7 @@ LEGACY = {  # (experiment, old sentence) -> [(claim id, arm of `values`, arm of 
 def _seeds(text) -> list[int]:
     return [int(s) for s in str(text).replace(",", " ").split() if s.isdigit()]
 
-
+# %% ../nbs/95_legacy.ipynb #e8ab3878
 def _run_json(path: Path) -> dict:
     "The run*.json beside an old claims file (claims_x.csv -> run_x.json, claims.csv -> run.json), if any."
     f = path.with_name(path.name.replace("claims", "run", 1)).with_suffix(".json")
@@ -186,7 +186,7 @@ def legacy_evidence(results) -> tuple[pd.DataFrame, dict, list]:
 CLAIM_COLUMNS = ["claim", "paper", "measured", "profile", "dataset", "weights_source", "hardware", "seeds", "figure"]
 OLD_EVIDENCE_COLUMNS = ["kind", "values", "baseline", "direction", "paper_value", "verdict", "pinned"]
 
-
+# %% ../nbs/95_legacy.ipynb #b199588a
 def _listed(v):
     "Per-seed value(s) as a JSON-ready list (None: censored); a string or a scalar is one seed."
     import math
@@ -197,7 +197,7 @@ def _listed(v):
     v = [x.item() if hasattr(x, "item") else x for x in v]
     return [None if isinstance(x, float) and math.isnan(x) else x for x in v]
 
-
+# %% ../nbs/95_legacy.ipynb #39073773
 def claim_row(exp, claim: str, paper, measured, figure: str = "", seeds=None) -> dict:
     """A row of an old-format claims table for an experiment (`archft.pipeline.Experiment`), with its provenance;
     `profile` names the overrides where there are any."""
@@ -206,14 +206,14 @@ def claim_row(exp, claim: str, paper, measured, figure: str = "", seeds=None) ->
                 seeds=exp.seed if seeds is None else seeds, figure=figure,
                 overrides=json.dumps(exp.profile.overrides, sort_keys=True), record=exp.record_digest)
 
-
+# %% ../nbs/95_legacy.ipynb #46d557d2
 def claim_evidence(kind: str, values, paper=None, baseline=None, direction: str = "greater", pinned: str = "") -> dict:
     "The old files' evidence columns for one row (kind, per-seed values and baseline as JSON, direction, paper value)."
     return dict(kind=kind, values=json.dumps(_listed(values)), baseline=json.dumps(_listed(baseline)),
                 direction=direction if kind == "compare" else "", paper_value="" if paper is None else json.dumps(paper),
                 verdict="", pinned=pinned)
 
-
+# %% ../nbs/95_legacy.ipynb #4f0c0a47
 def write_claims(rows: list, folder, name: str = "claims.csv") -> pd.DataFrame:
     "Write an old-format claims table (the columns of `CLAIM_COLUMNS` and `OLD_EVIDENCE_COLUMNS`)."
     df = pd.DataFrame(rows)

@@ -42,14 +42,14 @@ def collect(results) -> tuple[pd.DataFrame, dict]:
 # %% ../nbs/94_report.ipynb #592bcb48
 def _depth(c: Claim) -> int: return 1 + max((_depth(CLAIMS[d]) for d in c.derived_from), default=0)
 
-
+# %% ../nbs/94_report.ipynb #0b39f3c0
 def _fmt(x: pd.Series, c: Claim) -> str:
     x = x * c.scale
     if x.isna().all(): return "never"
     mean = f"{x.mean():.3g}" + ("" if x.notna().all() else f" ({int(x.isna().sum())} never)")
     return mean
 
-
+# %% ../nbs/94_report.ipynb #f1c8a714
 def measured(k: Case) -> str:
     "The evidence in a few characters: each arm's mean (x the claim's scale), or the value."
     c = k.claim
@@ -89,7 +89,7 @@ def _row(c: Claim, regime: str, rec: dict, v: Verdict, seeds: int, measured: str
                 stale="unknown" if not rec.get("computed_by") else ("yes" if v.verdict == "stale" else "no"),
                 measured=measured, why=v.why, run=run.split("#")[0])
 
-
+# %% ../nbs/94_report.ipynb #87bab202
 def verdicts(results) -> pd.DataFrame:
     """One row per (claim id, profile, regime) with evidence under `results/` (a claim with `reads` in every regime of
     the claim it reads), or listed as not testable by a run record: the verdict, testability code, why, staleness.
@@ -124,21 +124,21 @@ def verdicts(results) -> pd.DataFrame:
 # %% ../nbs/94_report.ipynb #8eddff2d
 RANK = "TSRBVLC1DXU-N"
 
-
+# %% ../nbs/94_report.ipynb #6bea4a7d
 def _short(text: str, n: int = 100) -> str:
     "A cell of the main table: `text` cut at a separator before `n` characters (verdicts.csv has it whole)."
     return text if len(text) <= n else text[:text.rfind(";", 0, n)] + "; …" if ";" in text[:n] else text[:n] + "…"
 
-
+# %% ../nbs/94_report.ipynb #6ef9cffc
 def printed(c: Claim) -> str:
     "The claim's paper value as the report prints it: a fraction at the claim's scale (0.874 -> 87.4 points)."
     if isinstance(c.paper, float) and c.scale != 1: return f"{c.paper * c.scale:.4g} {c.unit}".strip()
     return str(c.paper)
 
-
+# %% ../nbs/94_report.ipynb #26e49852
 def _size(profile: str) -> int: return PROFILE_NAMES.index(profile) if profile in PROFILE_NAMES else -1
 
-
+# %% ../nbs/94_report.ipynb #74621fa2
 def claim_rows(v: pd.DataFrame) -> pd.DataFrame:
     """One row per registered claim of the paper and the slides: its best regime's verdict (in the largest profile that
     ran it: paper, then cpu, then smoke), and how many regimes ran."""
@@ -188,7 +188,7 @@ def _resnet_macs(arch: str, image_size: int) -> int:
     from torchvision.models import get_model
     return forward_macs(get_model(arch, weights=None, num_classes=10), image_size)
 
-
+# %% ../nbs/94_report.ipynb #d0e1df4f
 def paper_cost(c: Claim) -> dict:
     "The paper-profile training a claim's experiment needs: steps, images and forward multiply-adds (ResNet experiments)."
     from archft.judge import _paper_settings
@@ -206,7 +206,7 @@ def paper_cost(c: Claim) -> dict:
         return darts_cost(c.experiment)
     return dict(steps=None, images=None, macs=None, per_image=None, network="")
 
-
+# %% ../nbs/94_report.ipynb #b924c513
 @lru_cache(maxsize=None)
 def darts_cost(experiment: str) -> dict:
     """A TD-DARTS experiment under the paper's settings `p`: the search's weight steps (half the training images per
@@ -228,7 +228,7 @@ def darts_cost(experiment: str) -> dict:
                 per_image=s_macs, network=f"{runs} runs: search {p['darts_layers']} cells x {p['darts_channels']} "
                 f"({s_macs:,} per image), " + (f"train {p['eval_layers']} x {p['eval_channels']} DARTS_V2 ({e_macs:,})" if train else "no training"))
 
-
+# %% ../nbs/94_report.ipynb #83b94a7f
 def would_test(rows: pd.DataFrame) -> pd.DataFrame:
     "The claims their best regime cannot test (with their testability codes), grouped by the command that would and what it needs."
     out = []
@@ -253,7 +253,7 @@ FINDING = {  # testability code -> the sentence's opening (plain words)
     "R": "Not comparable: a level measured under another budget, source network or input size", "1": "One seed: no interval",
     "U": "Unequal budgets across the arms"}
 
-
+# %% ../nbs/94_report.ipynb #599d68e5
 def findings(v: pd.DataFrame, limit: int = 8) -> list[str]:
     "The study's findings in plain words, from `verdicts(...)`: at most `limit`, each naming its claim ids."
     rows = claim_rows(v)
@@ -277,7 +277,7 @@ def _md(df: pd.DataFrame) -> list[str]:
     return ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)] + \
            ["| " + " | ".join(cell(x) for x in r) + " |" for r in df.itertuples(index=False)]
 
-
+# %% ../nbs/94_report.ipynb #77405706
 def render(v: pd.DataFrame, records: dict, runs: list = ()) -> str:
     "REPORT.md from the verdicts, the run records and the `make reproduce` log's lines."
     rows = claim_rows(v)
@@ -352,13 +352,13 @@ def write_report(results="results") -> Path:
     path.write_text(render(v, records, _runs_markdown(results)))
     return path
 
-
+# %% ../nbs/94_report.ipynb #25fb0d8b
 def read_verdicts(results="results") -> pd.DataFrame:
     "`results/verdicts.csv` as `verdicts` returns it (what the front page reads)."
     v = pd.read_csv(Path(results) / "verdicts.csv", dtype=str, keep_default_na=False)
     return v.astype({"seeds": int}).assign(image_size=pd.to_numeric(v.image_size).astype("Int64"))
 
-
+# %% ../nbs/94_report.ipynb #d59c3889
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Write results/verdicts.csv and results/REPORT.md from the evidence.")
     ap.add_argument("results", nargs="?", default="results")

@@ -38,11 +38,11 @@ __all__ = ['KINDS', 'RUNNERS', 'UnitError', 'Unit', 'storage_dir', 'search_unit'
 # %% ../nbs/17_units.ipynb #u0000004
 KINDS = ("search", "finetune", "darts_search", "darts_eval")
 
-
+# %% ../nbs/17_units.ipynb #bcf70fa1
 class UnitError(RuntimeError):
     "A unit failed; the message names the unit, then its error."
 
-
+# %% ../nbs/17_units.ipynb #b5f69935
 @dataclass(frozen=True)
 class Unit:
     "One independent run of the study: its kind and every input that determines its result."
@@ -107,7 +107,7 @@ class Unit:
         path = self.folder(storage) / "attempts.jsonl"
         return [json.loads(l) for l in path.read_text().splitlines()] if path.exists() else []
 
-
+# %% ../nbs/17_units.ipynb #80448179
 def storage_dir(storage=None) -> Path:
     "Where units write: `storage`, else `$ARCHFT_STORAGE`, else `<cache>/units`. On a cluster, a path every worker reaches."
     return Path(storage or os.environ.get("ARCHFT_STORAGE") or cache_dir() / "units").expanduser().absolute()
@@ -122,7 +122,7 @@ def search_unit(arch: str, scope: str, profile="auto", seed: int = 0, dataset: s
     "Stage 1 for `scope` (`archft.pipeline.run_search`); `config`: `SearchConfig` overrides."
     return Unit("search", _profile(profile), seed, arch, scope, dataset, weights, dict(config), device=device)
 
-
+# %% ../nbs/17_units.ipynb #117efcc0
 def finetune_unit(search: Unit, arm: str = "enas", init: str | None = None, actions=None) -> Unit:
     """Stage 2 of `search`'s architecture (`arm='enas'`, after the search; `init`: pretrained | supernet) or the vanilla
     baseline of its scope; with `actions`, that architecture from the pretrained weights (no search needed)."""
@@ -133,21 +133,21 @@ def finetune_unit(search: Unit, arm: str = "enas", init: str | None = None, acti
                 actions=tuple(check_actions(actions, len(arch_layers(s.arch, s.scope))).tolist()) if given else None, device=s.device,
                 after=s if arm == "enas" and not given else None)
 
-
+# %% ../nbs/17_units.ipynb #5a8883f1
 def scope_units(arch: str, scope: str, profile="auto", seed: int = 0, dataset: str | None = None,
                 weights: str | None = None, device: str = "auto", **config) -> tuple:
     "(search, enas, vanilla): the units of `run_scope` for one scope."
     s = search_unit(arch, scope, profile, seed, dataset, weights, device, **config)
     return s, finetune_unit(s, "enas"), finetune_unit(s, "vanilla")
 
-
+# %% ../nbs/17_units.ipynb #6a71f566
 def darts_search_unit(schedule: str = "linear", profile="auto", seed: int = 0, dataset: str | None = None,
                       device: str = "auto", **config) -> Unit:
     "A TD-DARTS / DARTS search (`archft.darts.search.run_search`); `config`: `search_config` overrides."
     return Unit("darts_search", _profile(profile), seed, dataset=dataset, config=dict(config), schedule=schedule,
                 device=device)
 
-
+# %% ../nbs/17_units.ipynb #d85f5913
 def darts_eval_unit(search: Unit, pick: str = "best", **config) -> Unit:
     "Train the `best` or `final` cell of `search` in the evaluation network; `config`: `eval_config` overrides."
     if pick not in ("best", "final"): raise ValueError(f"unknown pick {pick!r}; valid: 'best', 'final'")
@@ -166,7 +166,7 @@ def pipeline_computed_by(exp, scope: str, tag: str) -> dict | None:
 # %% ../nbs/17_units.ipynb #u0000008
 def _records(df: pd.DataFrame) -> list: return df.to_dict(orient="records")
 
-
+# %% ../nbs/17_units.ipynb #38842d14
 def _experiment(u: Unit, p: Profile, progress: bool, memo: dict):
     "The unit's `prepare`d experiment, made once per run of units (a search and its two arms share it)."
     k = digest([u.arch, dict(p), u.seed, u.device, u.weights, u.dataset])
@@ -175,7 +175,7 @@ def _experiment(u: Unit, p: Profile, progress: bool, memo: dict):
                                          dataset=u.dataset, progress=progress))
     return memo["experiment"][1]
 
-
+# %% ../nbs/17_units.ipynb #bde3c0e4
 def _run_search(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: dict) -> dict:
     exp = _experiment(u, p, progress, memo)
     r, _ = run_search(exp, u.scope, progress, **u.config)
@@ -183,7 +183,7 @@ def _run_search(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: di
                 weights_source=r.weights_source, extra=r.extra, log=_records(r.log),
                 computed_by=pipeline_computed_by(exp, u.scope, r.extra["search_record"]))
 
-
+# %% ../nbs/17_units.ipynb #1d11c175
 def _run_finetune(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: dict) -> dict:
     exp = _experiment(u, p, progress, memo)
     if u.arm == "enas" and u.actions is not None:
@@ -200,7 +200,7 @@ def _run_finetune(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: 
                 provenance=result_provenance(exp, scope=u.scope, arm=u.arm),
                 computed_by=pipeline_computed_by(exp, u.scope, curve["record"].iloc[0]))
 
-
+# %% ../nbs/17_units.ipynb #a71fc000
 def _darts_search_config(u: Unit, p: Profile):
     # the profile's DARTS settings as overrides, so that a profile with overrides is honoured
     size = dict(layers=p.darts_layers, channels=p.darts_channels, epochs=p.darts_epochs,
@@ -210,12 +210,12 @@ def _darts_search_config(u: Unit, p: Profile):
     if "schedule" not in u.config: cfg.schedule = darts_search.schedule_config(u.schedule, cfg.epochs)
     return cfg
 
-
+# %% ../nbs/17_units.ipynb #89373db4
 def _darts_eval_config(u: Unit, p: Profile, dep: dict):
     size = dict(layers=p.eval_layers, channels=p.eval_channels, epochs=p.eval_epochs, batch_size=p.eval_batch)
     return darts_eval.eval_config(p.name, dataset=dep["config"]["dataset"], seed=u.seed, **{**size, **u.config})
 
-
+# %% ../nbs/17_units.ipynb #41692be0
 def _run_darts_search(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: dict) -> dict:
     cfg = _darts_search_config(u, p)
     prov = provenance(p.name, cfg.dataset, "none (trained from scratch)", u.seed, u.device)
@@ -224,7 +224,7 @@ def _run_darts_search(u: Unit, p: Profile, folder: Path, dep, progress: bool, me
     return dict(config=asdict(r.config), log=_records(r.log), genotypes=genotypes, provenance=prov,
                 computed_by=checkpoint_computed_by(folder / "checkpoint.pt"))
 
-
+# %% ../nbs/17_units.ipynb #ce9baaf0
 def _run_darts_eval(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo: dict) -> dict:
     g = genotype_from_dict(dep["genotypes"][u.pick])
     cfg = _darts_eval_config(u, p, dep)
@@ -236,7 +236,7 @@ def _run_darts_eval(u: Unit, p: Profile, folder: Path, dep, progress: bool, memo
                 provenance=provenance(p.name, cfg.dataset, "none (trained from scratch)", u.seed, u.device),
                 computed_by=checkpoint_computed_by(folder / "checkpoint.pt"))
 
-
+# %% ../nbs/17_units.ipynb #d87f5fb9
 RUNNERS = dict(search=_run_search, finetune=_run_finetune, darts_search=_run_darts_search, darts_eval=_run_darts_eval)
 
 # %% ../nbs/17_units.ipynb #u0000008c
@@ -247,7 +247,7 @@ def _data_digests(dataset: str, memo: dict) -> dict:
         memo[k] = {s: load_dataset(dataset, train=s == "train").fingerprint() for s in ("train", "test")}
     return memo[k]
 
-
+# %% ../nbs/17_units.ipynb #3fdc047e
 def unit_reads(unit: Unit, deps: dict | None = None, memo: dict | None = None) -> dict:
     """The identity of everything `unit` reads: the content digest of each data split it trains or tests on
     (`ImageData.fingerprint`, the digests the pipeline keys its checkpoints by), the digest of the pretrained weights
@@ -275,7 +275,7 @@ def unit_reads(unit: Unit, deps: dict | None = None, memo: dict | None = None) -
                      after=deps["genotypes"][unit.pick])
     return json.loads(json.dumps(reads, default=str))   # as result.json holds it (tuples as lists)
 
-
+# %% ../nbs/17_units.ipynb #53e6a8a3
 def stale_reason(stored: dict, reads: dict) -> str | None:
     """Why a stored result does not answer for `reads` (what the unit reads now) or was computed by code that has
     changed since (`archft.evidence.changed_modules`), or None when it answers."""
@@ -288,7 +288,7 @@ def stale_reason(stored: dict, reads: dict) -> str | None:
     parts = [f"{f} was {s}, now {a}" for f, (s, a) in list(diff.items())[:4]]
     return "it read other inputs: " + "; ".join(parts) + (f" (and {len(diff) - 4} more)" if len(diff) > 4 else "")
 
-
+# %% ../nbs/17_units.ipynb #14c63615
 def stored_result(unit: Unit, storage=None, deps: dict | None = None, memo: dict | None = None) -> dict | None:
     """The stored result of `unit` if it was computed from what the unit reads now; else None (a result from other
     data, weights or settings is removed, with a line saying why, so that the unit runs again)."""
@@ -300,7 +300,7 @@ def stored_result(unit: Unit, storage=None, deps: dict | None = None, memo: dict
     for name in ("result.json", "checkpoint.pt"): (unit.folder(storage) / name).unlink(missing_ok=True)
     return None
 
-
+# %% ../nbs/17_units.ipynb #610f53c2
 def run_unit(unit: Unit, storage=None, deps: dict | None = None, progress: bool = False,
              threads: int | None = None, memo: dict | None = None) -> dict:
     """Run `unit` (or read its stored result, if it answers for what the unit reads now) and return the result.
@@ -332,12 +332,12 @@ def search_result(result: dict):
     return SearchResult(pd.DataFrame(r["log"]), r["actions"], r["layers"], r["scope"], r["rule"], r["stops"],
                         r["config"], r["weights_source"], r["extra"])
 
-
+# %% ../nbs/17_units.ipynb #b649de13
 def curve(result: dict) -> pd.DataFrame:
     "A `finetune` unit's test-accuracy curve (as `run_finetune` returns it)."
     return pd.DataFrame(result["curve"])
 
-
+# %% ../nbs/17_units.ipynb #d59390ef
 def darts_search_result(result: dict):
     "A `darts_search` unit's result as an `archft.darts.search.SearchResult` (without the network)."
     cfg = darts_search.SearchConfig(**{**result["config"], "arch_betas": tuple(result["config"]["arch_betas"])})
@@ -354,7 +354,7 @@ def _in_order(units) -> list:
     for u in units: visit(u)
     return order
 
-
+# %% ../nbs/17_units.ipynb #8ee4929f
 def worker_env(storage=None) -> dict:
     "The environment of a Ray worker: the driver's ARCHFT_* settings, the data root, the cache on the storage."
     env = {k: v for k, v in os.environ.items() if k.startswith("ARCHFT_")}
@@ -364,7 +364,7 @@ def worker_env(storage=None) -> dict:
         env["PYTHONPATH"] = os.pathsep.join(str(Path(p).absolute()) for p in os.environ["PYTHONPATH"].split(os.pathsep))
     return env
 
-
+# %% ../nbs/17_units.ipynb #00722541
 _WORKER_MEMO: dict = {}   # a worker process's loaded data, kept between the units it runs
 
 
@@ -377,7 +377,7 @@ def _pool_task(unit: Unit, storage: str, deps, threads: int):
     torch.set_num_threads(threads)
     return run_unit(unit, storage, deps, progress=False, threads=threads, memo=_WORKER_MEMO)
 
-
+# %% ../nbs/17_units.ipynb #ac648ff3
 class LocalPool:
     """`workers` local processes of one torch thread each (spawned: a forked torch can hang), shared by the
     `run_units` calls given it: a unit that two calls ask for (the search Fig. 3 and Fig. 4 share) runs once, and the
@@ -404,7 +404,7 @@ class LocalPool:
     def __enter__(self): return self
     def __exit__(self, *exc): self.shutdown(cancel=exc[0] is not None)
 
-
+# %% ../nbs/17_units.ipynb #ced53172
 def _run_pool(units, storage, pool: LocalPool, progress):
     "Each unit in a worker of `pool` as soon as the unit it needs has finished."
     from concurrent.futures import FIRST_COMPLETED, wait
@@ -424,7 +424,7 @@ def _run_pool(units, storage, pool: LocalPool, progress):
                 bar.update(1)
     return results
 
-
+# %% ../nbs/17_units.ipynb #c05530b6
 def _run_local(units, storage, progress):
     results, memo = {}, {}
     for u in tqdm(_in_order(units), desc="units", disable=not progress):
@@ -432,7 +432,7 @@ def _run_local(units, storage, progress):
                                     memo=memo)
     return results
 
-
+# %% ../nbs/17_units.ipynb #0693ae87
 def _valid_results(order, storage) -> dict:
     "The stored results that answer for what their units read now (a unit after a stale one runs again too)."
     valid, memo = {}, {}
@@ -442,13 +442,13 @@ def _valid_results(order, storage) -> dict:
         if done is not None: valid[u.key()] = done
     return valid
 
-
+# %% ../nbs/17_units.ipynb #a14d85d8
 def _ray_task(unit: Unit, storage: str, deps, threads: int):
     "The body of a unit's Ray task (`deps` arrives resolved: Ray waited for the ObjectRef)."
     torch.set_num_threads(threads)
     return run_unit(unit, storage, deps, progress=False, threads=threads)
 
-
+# %% ../nbs/17_units.ipynb #3f7bd0e9
 def _run_ray(units, storage, resources, max_retries, num_cpus, progress):
     import ray
     order = _in_order(units)
@@ -492,7 +492,7 @@ def _run_ray(units, storage, resources, max_retries, num_cpus, progress):
     finally:
         if started: ray.shutdown()
 
-
+# %% ../nbs/17_units.ipynb #3483ed01
 def run_units(units, backend: str = "local", storage=None, resources: dict | None = None, max_retries: int = 3,
               num_cpus: int | None = None, progress: bool = True, workers: int = 1, pool: LocalPool | None = None) -> list:
     """Run `units` (and the units they need) on `backend` (`local` or `ray`); their results, in the order given.
