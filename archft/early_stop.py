@@ -22,7 +22,7 @@ def _floats(x) -> list[float]:
     if isinstance(x, torch.Tensor): x = x.detach().cpu()
     return [float(v) for v in np.asarray(x, dtype=float).reshape(-1)]
 
-
+# %% ../nbs/13_early_stop.ipynb #ab9877f6
 class ActionStability:
     "The paper's criterion: stop when the greedy action set has stayed the same for `patience` samples and every layer's probability of its greedy action is >= `confidence`."
     def __init__(self, patience: int = 30, confidence: float = 0.9):
@@ -122,7 +122,7 @@ def _layer_columns(log: pd.DataFrame, prefix: str) -> list[str]:
         raise ValueError(f"columns {prefix}_0..{prefix}_{{K-1}} must be numbered without gaps, got {[c for _, c in cols]}")
     return [c for _, c in cols]
 
-
+# %% ../nbs/13_early_stop.ipynb #50666395
 def stopping_points(log: pd.DataFrame, patience=30, confidence=0.9, window=30, rc_patience=30, tol=0.005) -> dict:
     """Replay both criteria over a search log; where each fired and the search cost that stopping on the actions saves.
 
@@ -150,7 +150,7 @@ def first_possible_fire(first_sample: int, window: int = 30, patience: int = 30)
     "The first sample at which `RewardConvergence(window, patience)` can fire when the samples start at `first_sample`."
     return int(first_sample) + window - 1 + patience
 
-
+# %% ../nbs/13_early_stop.ipynb #98123903
 def reward_pinned(fired: list, first_sample: int, window: int = 30, patience: int = 30) -> str:
     """Why the reward criterion's points (one per seed, None where it did not fire) are set by its settings: '' unless it
     fired somewhere and, wherever it fired, at the first sample it can."""
@@ -159,7 +159,7 @@ def reward_pinned(fired: list, first_sample: int, window: int = 30, patience: in
     return (f"the reward criterion fired at sample {first}, the first it can ({window}-sample window + {patience} of "
             f"patience), on every seed where it fired")
 
-
+# %% ../nbs/13_early_stop.ipynb #66cba21c
 def rise_after(log: pd.DataFrame, at: int | None, window: int = 30) -> float | None:
     "How far the reward's moving average (over `window` samples) rose from sample `at` to the end of the log."
     if at is None or pd.isna(at): return None
@@ -173,7 +173,7 @@ _STOP_STYLE = {"actions_fixed_at": ("tab:red", "-", "actions fixed"),
                "reward_converged_at": ("#1f9bff", "--", "reward converged (online criterion)"),
                "reward_plateau_reached_at": ("#1f9bff", ":", "reward converged (as Fig. 4 plots it)")}
 
-
+# %% ../nbs/13_early_stop.ipynb #dac0b2c3
 def plot_action_heatmap(log: pd.DataFrame, stops: dict | None = None, ax=None, window: int = 30):
     "Fig. 4: heat map of p(a_k = 1) over subnet samples, normalised moving-average reward, and the stopping points."
     p1 = _layer_columns(log, "p1")

@@ -155,7 +155,7 @@ def _row(sample, it, updates, actions, greedy_dist, greedy, greedy_probs, reward
     for k, p in enumerate(greedy_probs.tolist()): row[f"pgreedy_{k}"] = p
     return row
 
-
+# %% ../nbs/14_search.ipynb #f5229c3a
 def _margin(supernet: Supernet, cache: PrefixCache, batches, actions, seed: int, n_random: int = 32) -> dict:
     "A*'s accuracy on `batches` against the mean of uniformly random subnets (all of them where there are <= `n_random`)."
     K, C = supernet.n_layers, supernet.rule.n_choices
@@ -169,7 +169,7 @@ def _margin(supernet: Supernet, cache: PrefixCache, batches, actions, seed: int,
     return dict(astar=acc(actions), random_mean=sum(rand) / len(rand), random_n=len(rand),
                 margin=acc(actions) - sum(rand) / len(rand), images=n)
 
-
+# %% ../nbs/14_search.ipynb #33cbdad1
 def search(supernet: Supernet, train_loader: TensorLoader, val_loader, config: SearchConfig, seed: int = 0,
            checkpoint: str | os.PathLike | None = None, stop_after: int | None = None,
            progress: bool = True, controller_kwargs: dict | None = None, key: dict | None = None,

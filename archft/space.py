@@ -34,7 +34,7 @@ class Choice:
 
     def __str__(self): return f"{self.kernel_size}x{self.kernel_size}" + (f" d{self.dilation}" if self.dilation > 1 else "")
 
-
+# %% ../nbs/10_space.ipynb #adab5597
 @dataclass(frozen=True)
 class MutationRule:
     "Which convolutions may mutate (3x3 ones inside residual blocks) and into what; choice 0 is the pretrained op."
@@ -56,18 +56,21 @@ class MutationRule:
         "True when every choice is a larger undilated kernel: a zero-padded 3x3 then computes the same function."
         return all(c.dilation == 1 and c.kernel_size % 2 == 1 for c in self.choices)
 
-
+# %% ../nbs/10_space.ipynb #3c03ece5
 RULES = {
     "k3k5": MutationRule("k3k5", (Choice(3), Choice(5))),                 # the paper's rule
     "k3k5k7": MutationRule("k3k5k7", (Choice(3), Choice(5), Choice(7))),
     "k3dil2": MutationRule("k3dil2", (Choice(3), Choice(3, dilation=2))),
 }
+
+# %% ../nbs/10_space.ipynb #52bb6ebe
 # How a candidate larger than the pretrained 3x3 starts (`archft.supernet.init_kernel`) and whether a layer's candidates
 # share one kernel (`archft.supernet.MutableConv`): named here, with the rules, so that a profile can check its settings
 KERNEL_INITS = ("zero_pad", "resize", "kaiming")
+
 SHARING = ("separate", "shared")
 
-
+# %% ../nbs/10_space.ipynb #e51590a2
 def get_rule(rule: str | MutationRule) -> MutationRule:
     if isinstance(rule, MutationRule): return rule
     if rule not in RULES: raise ValueError(f"unknown mutation rule {rule!r}; valid: {', '.join(RULES)}")
@@ -75,15 +78,16 @@ def get_rule(rule: str | MutationRule) -> MutationRule:
 
 # %% ../nbs/10_space.ipynb #7af531d5
 STAGES = ("layer1", "layer2", "layer3", "layer4")
+
 SCOPES = {"small": 1, "medium": 2, "large": 3, "full": 4}
 
-
+# %% ../nbs/10_space.ipynb #d4cab01b
 def scope_stages(scope: str) -> tuple:
     "The ResNet stages inside `scope`."
     if scope not in SCOPES: raise ValueError(f"unknown scope {scope!r}; valid: {', '.join(SCOPES)}")
     return STAGES[len(STAGES) - SCOPES[scope]:]
 
-
+# %% ../nbs/10_space.ipynb #6f002dcd
 @dataclass(frozen=True)
 class MutableLayer:
     "A 3x3 convolution inside the scope: where it is and its shape."
@@ -98,7 +102,7 @@ class MutableLayer:
         stage, block, conv = self.name.split(".")
         return stage, int(block), conv
 
-
+# %% ../nbs/10_space.ipynb #ce4cab1b
 def mutable_layers(model: nn.Module, scope: str) -> list:
     "Every 3x3 convolution of a residual block inside `scope`, in forward order."
     stages = scope_stages(scope)
@@ -115,7 +119,6 @@ def mutable_layers(model: nn.Module, scope: str) -> list:
 # %% ../nbs/10_space.ipynb #4136cc94
 ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
 
-
 @lru_cache(maxsize=None)
 def arch_layers(arch: str, scope: str) -> tuple:
     "The mutable layers of torchvision's `arch` in `scope`."
@@ -123,12 +126,12 @@ def arch_layers(arch: str, scope: str) -> tuple:
     scope_stages(scope)
     return tuple(mutable_layers(get_model(arch, weights=None), scope))
 
-
+# %% ../nbs/10_space.ipynb #1606f777
 def count_subnets(arch: str, scope: str, rule="k3k5") -> int:
     "N, the number of subnets of (arch, scope, rule): the product of the choices of every mutable layer."
     return get_rule(rule).n_choices ** len(arch_layers(arch, scope))
 
-
+# %% ../nbs/10_space.ipynb #4b76b0b1
 def check_actions(actions, n_layers: int, rule="k3k5") -> torch.Tensor:
     "`actions` as a LongTensor, or an error that says what a valid action vector is (never a silent coercion)."
     rule = get_rule(rule)
@@ -166,13 +169,13 @@ def input_sizes(arch: str, image_size: int) -> dict:
     for h in hooks: h.remove()
     return sizes
 
-
+# %% ../nbs/10_space.ipynb #5a48a9d5
 def choice_is_live(choice: Choice, in_size: int, stride: int = 1) -> bool:
     "Whether some tap of `choice` outside the 3x3's offsets {-1, 0, 1} sees a pixel of an `in_size` map."
     r, centres = choice.padding, range(0, in_size, stride)   # "same" padding: output o is centred on input o * stride
     return any(0 <= c + d < in_size for d in range(-r, r + 1, choice.dilation) if abs(d) > 1 for c in centres)
 
-
+# %% ../nbs/10_space.ipynb #aa39ccd8
 def live_layers(arch: str, scope: str, image_size: int, rule="k3k5") -> list:
     "The mutable layers of (arch, scope) where some candidate of `rule` can compute what the 3x3 cannot."
     rule, sizes = get_rule(rule), input_sizes(arch, image_size)
@@ -181,7 +184,6 @@ def live_layers(arch: str, scope: str, image_size: int, rule="k3k5") -> list:
 
 # %% ../nbs/10_space.ipynb #h22isz02
 _WARNED: dict = {}
-
 
 def check_image_size(arch: str, image_size, scope: str | None = None, rule="k3k5") -> int:
     """`image_size`, or an error where `arch` cannot use it (every stride-2 block convolution must halve a map of at
@@ -212,7 +214,7 @@ PAPER_TABLE1 = {("resnet18", "small"): 2**4, ("resnet18", "medium"): 2**8, ("res
                 ("resnet18", "full"): 2**16, ("resnet50", "small"): 2**3, ("resnet50", "medium"): 2**9,
                 ("resnet50", "large"): 2**13, ("resnet50", "full"): 2**16}
 
-
+# %% ../nbs/10_space.ipynb #bfa3cd67
 def space_table(archs=("resnet18", "resnet50"), rule="k3k5", image_sizes=(32, 224)) -> pd.DataFrame:
     "Mutable layers and subnets per (arch, scope), beside the paper's Table 1, and how many layers are live per input size."
     rows = []

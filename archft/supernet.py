@@ -28,7 +28,7 @@ def pad_kernel(weight: torch.Tensor, size: int) -> torch.Tensor:
     if p < 0 or (size - weight.shape[-1]) % 2: raise ValueError(f"cannot pad a {weight.shape[-1]}x kernel to {size}x")
     return F.pad(weight, (p, p, p, p))
 
-
+# %% ../nbs/11_supernet.ipynb #4d9b8ea1
 def init_kernel(weight: torch.Tensor, size: int, how: str = "zero_pad",
                 generator: torch.Generator | None = None) -> torch.Tensor:
     """A `size` x `size` kernel for a layer whose pretrained square kernel is `weight`, by the reading `how`:
@@ -53,7 +53,7 @@ def _unused_taps(size: int, k: int, stride: int, padding: int) -> int:
     trail = max(0, k - 1 - (size - 1 + padding))       # after the last pixel even for the first output
     return min(lead, trail, (k - 1) // 2)
 
-
+# %% ../nbs/11_supernet.ipynb #c52ecf80
 def conv2d_skip_padding(x: torch.Tensor, weight: torch.Tensor, stride: int = 1, padding: int = 0,
                         dilation: int = 1) -> torch.Tensor:
     "`F.conv2d` without the kernel taps that can only multiply zero padding (exact; undilated convs)."
@@ -66,13 +66,13 @@ def conv2d_skip_padding(x: torch.Tensor, weight: torch.Tensor, stride: int = 1, 
         weight = weight[:, :, ch:k_h - ch, cw:k_w - cw]
     return F.conv2d(x, weight, None, stride, (padding - ch, padding - cw), dilation)
 
-
+# %% ../nbs/11_supernet.ipynb #6c8ca3e8
 class Conv2d(nn.Conv2d):
     "A bias-free square `nn.Conv2d` (same parameters, same state dict) that skips taps that only see padding."
     def forward(self, x):
         return conv2d_skip_padding(x, self.weight, self.stride[0], self.padding[0], self.dilation[0])
 
-
+# %% ../nbs/11_supernet.ipynb #d85563db
 def skip_padding(module: nn.Module) -> nn.Module:
     "Swap every bias-free square `nn.Conv2d` of `module` for the padding-skipping `Conv2d`, weights kept."
     for name, child in module.named_children():
@@ -154,7 +154,7 @@ class FrozenPrefix(nn.Module):
         with torch.no_grad():
             return self.body(x)
 
-
+# %% ../nbs/11_supernet.ipynb #b76f0bf7
 class ScopedResNet(nn.Module):
     "A ResNet split at the search scope: frozen prefix, trainable in-scope blocks, pooling and a linear head."
     def __init__(self, prefix: nn.Module, blocks: nn.Module, head: nn.Linear, scope: str):
@@ -184,7 +184,7 @@ class ScopedResNet(nn.Module):
         self.head = head.to(next(self.blocks.parameters()).device)
         return self
 
-
+# %% ../nbs/11_supernet.ipynb #dfb86f74
 def split_resnet(base: nn.Module, scope: str, num_classes: int | None = None):
     "Copies of `base`'s (prefix, in-scope blocks, head) for `scope`; `num_classes` gives a fresh head."
     inside = scope_stages(scope)
@@ -195,7 +195,7 @@ def split_resnet(base: nn.Module, scope: str, num_classes: int | None = None):
     head = copy.deepcopy(base.fc) if num_classes is None else nn.Linear(base.fc.in_features, num_classes)
     return prefix, blocks, head.to(base.fc.weight.device)
 
-
+# %% ../nbs/11_supernet.ipynb #baa8c521
 def vanilla_model(base: nn.Module, scope: str, num_classes: int | None = None) -> ScopedResNet:
     "The unmodified `base` for last-k fine-tuning: trainable inside `scope`, frozen outside, fresh head."
     model = ScopedResNet(*split_resnet(base, scope, num_classes), scope)
@@ -308,7 +308,7 @@ def _freeze_outside(model: ResNet, scope: str) -> ResNet:
         getattr(model, name).requires_grad_(False)
     return model
 
-
+# %% ../nbs/11_supernet.ipynb #2ec56ec2
 def torchvision_skeleton(arch: str, actions, scope: str, num_classes: int = 1000, rule="k3k5") -> ResNet:
     """torchvision's `arch` (untrained) with the convolutions of architecture `actions` swapped in and the layers
     outside `scope` frozen: the model that the state dict of `to_torchvision` loads into as is."""
@@ -322,7 +322,7 @@ def torchvision_skeleton(arch: str, actions, scope: str, num_classes: int = 1000
                                                             layer.stride, ch.padding, ch.dilation, bias=False))
     return _freeze_outside(model, scope)
 
-
+# %% ../nbs/11_supernet.ipynb #1233db51
 def to_torchvision(model: ScopedResNet) -> ResNet:
     """The found architecture (a derived `ScopedResNet`, or a `Supernet`'s active subnet) as a torchvision `ResNet`:
     its own `conv1` ... `layer4`, `fc`, so that its state dict has torchvision's keys. Same modules, same outputs."""
@@ -340,4 +340,3 @@ def to_torchvision(model: ScopedResNet) -> ResNet:
     net.train(model.training)
     net.weights_source = getattr(model, "weights_source", None)
     return _freeze_outside(net, model.scope).to(model.head.weight.device)
-
