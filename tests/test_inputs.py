@@ -63,7 +63,15 @@ def test_every_reproduce_notebook_parses_overrides_with_the_one_parser(nb):
     code = "\n".join("".join(c["source"]) for c in json.loads((ROOT / "nbs" / nb).read_text())["cells"]
                      if c["cell_type"] == "code")
     assert not PARSED_BY_JSON.search(code), f"{nb} parses `overrides` with json.loads"
-    assert "parse_overrides(overrides)" in code, f"{nb} does not parse `overrides` with archft.config.parse_overrides"
+    # directly, or through archft.study.notebook_profile (the plan's declaration of the notebook's units), which does
+    assert "parse_overrides(overrides)" in code or "notebook_profile(profile, overrides" in code, \
+        f"{nb} does not parse `overrides` with archft.config.parse_overrides"
+
+
+def test_notebook_profile_parses_with_the_one_parser():
+    from archft.study import notebook_profile
+    assert notebook_profile("smoke", '{"search_iters": 24}').search_iters == 24
+    with pytest.raises(ValueError, match="profile overrides"): notebook_profile("smoke", "[1, 2]")
 
 
 @pytest.mark.parametrize("overrides,says", [("[1, 2]", "must be a JSON object"), ("{bad", "not valid JSON")])
