@@ -373,8 +373,7 @@ def _init_worker(threads: int):
 
 
 def _pool_task(unit: Unit, storage: str, deps, threads: int):
-    "The body of a unit in a local worker process (`deps`: the result of `unit.after`)."
-    torch.set_num_threads(threads)
+    "The body of a unit in a local worker process (`deps`: the result of `unit.after`; `run_unit` sets the threads)."
     return run_unit(unit, storage, deps, progress=False, threads=threads, memo=_WORKER_MEMO)
 
 # %% ../nbs/17_units.ipynb #ac648ff3
