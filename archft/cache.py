@@ -33,7 +33,7 @@ def _kind(rel: Path) -> str:
     if rel.name.startswith("source-"): return "weights"
     return "other"
 
-
+# %% ../nbs/18_cache.ipynb #38ccb9d7
 def _stale(path: Path) -> str:
     "The modules whose code changed since `path` (a checkpoint) was computed; '' if none, '?' if it does not say."
     try: state = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
@@ -42,12 +42,12 @@ def _stale(path: Path) -> str:
     if not computed or not computed.get("code_digest"): return "?"
     return " ".join(changed_modules(computed))
 
-
+# %% ../nbs/18_cache.ipynb #277780d7
 def _pid_of(tmp: Path) -> int | None:
     pid = tmp.name[:-len(".tmp")].rsplit(".", 1)[-1]
     return int(pid) if pid.isdigit() else None
 
-
+# %% ../nbs/18_cache.ipynb #06289e42
 def cache_entries(root: str | os.PathLike | None = None) -> pd.DataFrame:
     """One row per artifact under `root` (default `cache_dir()`): `kind`, `path` (relative), `mb`, `age_days` (since
     last written), `stale` (checkpoints: the modules changed since it was computed, '?' where it does not record

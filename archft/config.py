@@ -97,8 +97,8 @@ PROFILES: dict[str, dict] = {
     "darts_batch_size":  dict(smoke=16, cpu=32, paper=64),
     "darts_n_train":     dict(smoke=64, cpu=800, paper=None),
     "darts_order":       dict(smoke="first", cpu="first", paper="second"),
-    # the gap study (reproduce_td_darts_gap): its seeds, and its architecture learning rate; cpu: 10x DARTS' 3e-4 (issue 28:
-    # at most that, or Adam moves alpha on noise alone), with enough steps that alpha itself moves
+    # the gap study (reproduce_td_darts_gap): its seeds, and its architecture learning rate; cpu: 10x DARTS' 3e-4 (at
+    # most that: Adam moves each alpha by about its rate per step on noise alone), with enough steps that alpha itself moves
     "darts_gap_seeds":   dict(smoke=[0, 1], cpu=[0, 1, 2, 3, 4], paper=[0, 1, 2, 3, 4]),
     "darts_gap_arch_lr": dict(smoke=3e-3, cpu=3e-3, paper=3e-4),
     # --- TD-DARTS evaluation network -------------------------------------------------------

@@ -27,7 +27,7 @@ def _module_file(module: str) -> Path | None:
     except ModuleNotFoundError: return None          # e.g. `archft.config.Profile`: a name, not a module
     return Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
 
-
+# %% ../nbs/91_evidence.ipynb #ea6da71d
 def _imported(module: str) -> set[str]:
     "The archft modules `module` imports anywhere in its source (relative or absolute)."
     f = _module_file(module)
@@ -42,7 +42,7 @@ def _imported(module: str) -> set[str]:
             if base.startswith("archft"): found |= {f"{base}.{a.name}" for a in node.names}   # `from . import x`
     return {m for m in found if m.split(".")[0] == "archft" and _module_file(m)}
 
-
+# %% ../nbs/91_evidence.ipynb #2e6d4393
 def used_modules(*modules: str) -> list[str]:
     "`modules` and every archft module they import, transitively, sorted."
     seen, todo = set(), list(modules)
@@ -62,12 +62,12 @@ def _without_docstrings(tree: ast.AST) -> ast.AST:
             node.body = node.body[1:] or [ast.Pass()]
     return tree
 
-
+# %% ../nbs/91_evidence.ipynb #05cf8fc5
 def source_digest(source: str) -> str:
     "A short digest of Python `source`'s code: its syntax tree without docstrings (comments and prose do not count)."
     return hashlib.sha256(ast.dump(_without_docstrings(ast.parse(source))).encode()).hexdigest()[:16]
 
-
+# %% ../nbs/91_evidence.ipynb #394104c4
 def code_digest(*modules: str) -> dict[str, str]:
     "The digest of each module `used_modules(*modules)` lists."
     return {m: source_digest(_module_file(m).read_text()) for m in used_modules(*modules)}
@@ -78,7 +78,7 @@ def computed_by(*modules: str) -> dict:
     import). Store it with the result when it is computed; a reload from a cache hands on the stored one."""
     return dict(code_commit=git_commit(), code_digest=code_digest(*modules))
 
-
+# %% ../nbs/91_evidence.ipynb #4f37d6c8
 def changed_modules(computed: dict) -> list[str]:
     "The modules whose code differs today from the code that computed a result (a removed module counts)."
     now = {}
@@ -90,12 +90,12 @@ def changed_modules(computed: dict) -> list[str]:
 # %% ../nbs/91_evidence.ipynb #68f5ed89
 EVIDENCE_COLUMNS = ["claim_id", "regime", "seed", "arm", "value", "censored_at", "first_possible", "run"]
 
-
+# %% ../nbs/91_evidence.ipynb #e927a4bd
 def _cell(v):
     if v is None or (isinstance(v, float) and math.isnan(v)): return ""
     return v.item() if hasattr(v, "item") else v
 
-
+# %% ../nbs/91_evidence.ipynb #2cbad1c2
 def evidence_rows(claim_id: str, regime: str, run: str, values: dict, censored_at: dict | None = None,
                   first_possible: dict | None = None) -> list[dict]:
     """Rows for one claim in one regime: `values` maps each arm to {seed: value} (None: the event did not happen, so
@@ -117,7 +117,7 @@ def _registered() -> set[str]:
     from archft.claims import CLAIMS
     return set(CLAIMS)
 
-
+# %% ../nbs/91_evidence.ipynb #63ba0fff
 def write_evidence(rows: list[dict], folder, name: str = "evidence.csv", registered: set[str] | None = None) -> pd.DataFrame:
     """Check and write a run's evidence as `folder/name`: the columns of `EVIDENCE_COLUMNS`, one row per (claim id,
     regime, seed, arm), every claim id registered, every run record present (relative to `folder`'s results root)."""
@@ -151,14 +151,14 @@ def run_record(folder, name: str, *, experiment: str, regime: str, profile: Prof
     path = save_json(record, Path(folder) / f"run_{name}.json")
     return str(path.relative_to(Path(folder).parent.parent))
 
-
+# %% ../nbs/91_evidence.ipynb #51b2f34c
 def read_evidence(results) -> pd.DataFrame:
     "Every `evidence*.csv` under `results/<experiment>/<profile>/`, with `experiment` and `profile` columns."
     frames = [pd.read_csv(f, dtype=str, keep_default_na=False).assign(experiment=f.parent.parent.name, profile=f.parent.name)
               for f in sorted(Path(results).glob("*/*/evidence*.csv"))]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=EVIDENCE_COLUMNS + ["experiment", "profile"])
 
-
+# %% ../nbs/91_evidence.ipynb #477b68f5
 def read_run(results, run: str) -> dict:
     "The run record `run` (a path relative to `results`)."
     return json.loads((Path(results) / run).read_text())

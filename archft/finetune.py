@@ -34,12 +34,12 @@ def enas_model(supernet: Supernet, actions, init: str = "supernet", base: nn.Mod
     model.weights_source = getattr(base, "weights_source", None)
     return model
 
-
+# %% ../nbs/15_finetune.ipynb #46177093
 def trainable(model: nn.Module) -> list:
     "Names of the parameters that fine-tuning updates."
     return [n for n, p in model.named_parameters() if p.requires_grad]
 
-
+# %% ../nbs/15_finetune.ipynb #9329864f
 def finetune(model: ScopedResNet, train_loader: TensorLoader, test: PrefixCache, iters: int, lr: float = 0.05,
              eval_every: int = 1000, checkpoint: str | os.PathLike | None = None, stop_after: int | None = None,
              desc: str = "finetune", progress: bool = True, key: dict | None = None,
@@ -64,7 +64,7 @@ def check_arm(arm: str, init: str = "pretrained") -> None:
     if arm not in ARMS: raise ValueError(f"unknown arm {arm!r}; valid: {', '.join(map(repr, ARMS))}")
     if init not in STAGE2_INITS: raise ValueError(f"unknown init {init!r}; valid: {', '.join(map(repr, STAGE2_INITS))}")
 
-
+# %% ../nbs/15_finetune.ipynb #35407a13
 def check_start(arm: str, init: str = "pretrained", actions=None, supernet: Supernet | None = None,
                 control: bool = False) -> None:
     "A clear error where a stage-2 arm cannot start as asked (`check_arm`, then what the start needs)."

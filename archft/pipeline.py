@@ -50,6 +50,7 @@ class Experiment:
     source_key: str
 
     def loaders(self):
+        "The train (shuffled, augmented, seeded by the experiment's seed), validation and test loaders on its device."
         p, dev = self.profile, self.device
         train = TensorLoader(self.train, p.batch_size, shuffle=True, augment=True, drop_last=True, seed=self.seed,
                              device=dev, image_size=p.image_size)
@@ -81,7 +82,7 @@ def artifact_key(exp: Experiment, scope: str, artifact: str, splits=("train", "v
     return dict(artifact=artifact, arch=exp.arch, scope=scope, seed=exp.seed, weights=f["weights"], device=exp.device.type,
                 data={s: f[s] for s in splits}, settings=exp.profile.settings(*settings), **extra)
 
-
+# %% ../nbs/16_pipeline.ipynb #aec7bcf3
 def _names(exp: Experiment) -> dict:
     "The names a person reads (they key nothing: two names for the same data or weights share their runs)."
     return dict(profile=exp.profile.name, overrides=exp.profile.overrides, dataset=exp.dataset,
@@ -97,7 +98,7 @@ def run_dir(exp: Experiment, scope: str) -> Path:
         save_json(dict(key=folder, **_names(exp)), path / "record.json")
     return path
 
-
+# %% ../nbs/16_pipeline.ipynb #8be93074
 def artifact_path(exp: Experiment, scope: str, name: str, key: dict) -> Path:
     "The checkpoint path of a cached artifact: `<run_dir>/<name>-<digest of key>.pt`, its key readable beside it."
     path = run_dir(exp, scope) / f"{name}-{digest(key)}.pt"
@@ -137,18 +138,22 @@ def prepare(arch: str = "resnet18", profile="auto", seed: int = 0, device="auto"
 # %% ../nbs/16_pipeline.ipynb #0ac7e360
 # how training runs changes its numbers too (bf16, memory format): part of every key, with the device (see `artifact_key`)
 RUNTIME_READS = ("amp", "channels_last", "compile")
+
+
 SEARCH_READS = ("batch_size", "eval_batch_size", "image_size", "n_per_class", "val_fraction") + RUNTIME_READS
+
+
 FINETUNE_READS = ("finetune_iters", "finetune_lr", "eval_every", "batch_size", "eval_batch_size", "image_size",
                   "n_per_class", "val_fraction") + RUNTIME_READS
 
-
+# %% ../nbs/16_pipeline.ipynb #44d6e070
 def _check_stored_key(path: Path, key: dict, strict: bool) -> Path:
     """With `strict`, fail (`StaleCacheError`) before a run when the checkpoint at `path` holds another key; without,
     the run's own load warns and recomputes."""
     if strict and path.exists(): load_checkpoint(path, key=key, strict=True)
     return path
 
-
+# %% ../nbs/16_pipeline.ipynb #858f0956
 def run_search(exp: Experiment, scope: str, progress: bool = True, strict: bool = False, **config) -> tuple:
     """Stage 1 for `scope` (cached, resumable): the `SearchResult` and the trained supernet.
 
@@ -170,7 +175,7 @@ def run_search(exp: Experiment, scope: str, progress: bool = True, strict: bool 
     result.extra.update(result_provenance(exp, scope=scope), search_record=digest(key))
     return result, supernet
 
-
+# %% ../nbs/16_pipeline.ipynb #5a047436
 def _kernel_key(kernel_init: str) -> dict:
     "The key entry of a 5x5 reading: none for the default `zero_pad`, so that the runs made before it keep their keys."
     return {} if kernel_init == "zero_pad" else dict(kernel_init=kernel_init)

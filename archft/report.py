@@ -19,9 +19,9 @@ from .judge import JUDGED, TESTABLE, VERDICTS, Case, Verdict, _settings, judge
 from .legacy import legacy_evidence
 
 # %% auto #0
-__all__ = ['RANK', 'FINDING', 'collect', 'measured', 'beside', 'derive', 'verdicts', 'printed', 'claim_rows', 'provenance_table',
-           'forward_macs', 'paper_cost', 'darts_cost', 'would_test', 'findings', 'render', 'reproduce_runs',
-           'write_report', 'read_verdicts', 'main']
+__all__ = ['RANK', 'FINDING', 'collect', 'measured', 'beside', 'derive', 'run_profile', 'verdicts', 'printed', 'claim_rows',
+           'provenance_table', 'forward_macs', 'paper_cost', 'darts_cost', 'would_test', 'findings', 'render',
+           'reproduce_runs', 'write_report', 'read_verdicts', 'main']
 
 # %% ../nbs/94_report.ipynb #4095d92f
 def collect(results) -> tuple[pd.DataFrame, dict]:
@@ -80,11 +80,16 @@ def derive(c: Claim, e: pd.DataFrame) -> tuple[Claim, pd.DataFrame]:
                              censored_at="", first_possible="", run=e.run.iloc[0]))
     return replace(c, arms=("value",), formula=""), rows
 
+# %% ../nbs/94_report.ipynb #8d9d1e6a
+def run_profile(run: str) -> str:
+    "The profile of a run, named by its path under `results/`: `<experiment>/<profile>/run_*.json`."
+    return Path(run).parts[1]
+
 # %% ../nbs/94_report.ipynb #5704b3dc
 def _row(c: Claim, regime: str, rec: dict, v: Verdict, seeds: int, measured: str, run: str) -> dict:
     run_role = str(rec.get("role", "main")).split(":")[0]
     return dict(claim_id=c.id, role=run_role if c.role == "claim" and run_role in ("sensitivity", "variant") else c.role,
-                regime=regime, profile=run.split("/")[1], experiment=rec.get("experiment", ""), image_size=_settings(rec).get("image_size") if c.data else None,
+                regime=regime, profile=run_profile(run), experiment=rec.get("experiment", ""), image_size=_settings(rec).get("image_size") if c.data else None,
                 seeds=seeds, verdict=v.verdict, testable=v.testable,
                 stale="unknown" if not rec.get("computed_by") else ("yes" if v.verdict == "stale" else "no"),
                 measured=measured, why=v.why, run=run.split("#")[0])
@@ -116,7 +121,7 @@ def verdicts(results) -> pd.DataFrame:
         rows.append(_row(c, regime, rec, v, len(k.seeds), shown, e.run.iloc[0]))
     for run, rec in records.items():
         for cid, why in (rec.get("not_testable") or {}).items():
-            if (cid, run.split("/")[1], rec["regime"]) not in done and cid in CLAIMS:   # results/<experiment>/<profile>/
+            if (cid, run_profile(run), rec["regime"]) not in done and cid in CLAIMS:
                 rows.append(_row(CLAIMS[cid], rec["regime"], rec, Verdict("not testable here", "X", why), 0, "", run))
     return pd.DataFrame(rows, columns=["claim_id", "role", "regime", "profile", "experiment", "image_size", "seeds", "verdict",
                                        "testable", "stale", "measured", "why", "run"]).astype({"image_size": "Int64"})

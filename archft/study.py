@@ -43,12 +43,12 @@ def notebook_profile(profile="auto", overrides="{}", image_size=None, controller
     extra = {k: v for k, v in dict(image_size=image_size, controller_lr=controller_lr).items() if v is not None}
     return get_profile(profile, **{**parse_overrides(overrides), **extra})
 
-
+# %% ../nbs/19_study.ipynb #6391f03d
 def study_seeds(p, seed: int = 0) -> list:
     "The seeds of a run starting at `seed`: as many as the profile's `seeds`."
     return [seed + s - p.seeds[0] for s in p.seeds]
 
-
+# %% ../nbs/19_study.ipynb #f5e70d95
 def _nothing(unit): return None
 
 # %% ../nbs/19_study.ipynb #st00007
@@ -59,19 +59,19 @@ def search_profile(p):
     "`p` without its stage-2 overrides: what a search reads."
     return get_profile(p.name, **{k: v for k, v in p.overrides.items() if k not in STAGE2})
 
-
+# %% ../nbs/19_study.ipynb #920c7d96
 def random_actions(arch: str, seed: int, scope: str) -> list:
     "A uniformly random architecture of `scope`, the same for the same seed and scope on any machine."
     rng = np.random.default_rng([seed, list(("small", "medium", "large", "full")).index(scope)])
     return rng.integers(0, get_rule("k3k5").n_choices, len(arch_layers(arch, scope))).tolist()
 
-
+# %% ../nbs/19_study.ipynb #bc948b10
 def fig3_searches(arch: str, p, seeds, scopes, dataset: str, weights=None, device="auto") -> dict:
     "{(seed, scope): the search unit}, keyed by the search profile."
     ps = search_profile(p)
     return {(s, scope): search_unit(arch, scope, ps, s, dataset, weights, device) for s in seeds for scope in scopes}
 
-
+# %% ../nbs/19_study.ipynb #2b77912e
 def fig3_arms(search: Unit, p, actions=None, variant: bool = True, random_arch: bool = True) -> list:
     """The stage-2 units of one search, in the notebook's order: the found architecture `actions` from the pretrained
     weights (left out while `actions` is None), vanilla, the supernet-init variant (after the search), a random one."""
@@ -81,7 +81,7 @@ def fig3_arms(search: Unit, p, actions=None, variant: bool = True, random_arch: 
                "enas", init="supernet", device=search.device, after=search)] if variant else []) + \
         ([finetune_unit(full, "enas", actions=random_actions(search.arch, search.seed, search.scope))] if random_arch else [])
 
-
+# %% ../nbs/19_study.ipynb #0df6fda8
 def fig3_matched(search: Unit, p, iterations_run: int) -> tuple:
     "(total, unit): vanilla with the variant's total target iterations, the search's supernet steps plus stage 2."
     total = int(iterations_run) + p.finetune_iters
@@ -89,7 +89,7 @@ def fig3_matched(search: Unit, p, iterations_run: int) -> tuple:
                        search.weights, search.device)
     return total, finetune_unit(long, "vanilla")
 
-
+# %% ../nbs/19_study.ipynb #b4c71045
 def fig3_units(profile="auto", seed: int = 0, arch: str = "resnet18", weights=None, image_size=None, scopes=None,
                overrides="{}", variant: bool = True, random_arch: bool = True, device="auto", results=_nothing, **_) -> list:
     "The units of `reproduce_fig3` under its parameters that can be declared from `results`."
@@ -111,7 +111,7 @@ def fig4_units(profile="auto", seed: int = 0, arch: str = "resnet18", scope: str
     dataset = first_available(p.target_datasets)
     return [search_unit(arch, scope, p, s, dataset, weights, device) for s in study_seeds(p, seed)]
 
-
+# %% ../nbs/19_study.ipynb #444cd922
 def early_stop_actions(log: pd.DataFrame, p) -> tuple:
     "(the stopping points of a search's `log`, the greedy actions where the early stop fired or None)."
     st = stopping_points(log, p.es_patience, p.es_confidence, p.rc_window, p.rc_patience)
@@ -119,13 +119,13 @@ def early_stop_actions(log: pd.DataFrame, p) -> tuple:
     lg = log.set_index("sample")
     return st, [int(a) for a in lg.loc[st["early_stop_at"], [c for c in lg.columns if c.startswith("greedy_")]]]
 
-
+# %% ../nbs/19_study.ipynb #26e898d1
 def early_stopping_arms(search: Unit, end, early=None) -> dict:
     "{'end' | 'early': stage 2 of that A* of `search` from the pretrained weights}; `early` None: the stop never fired."
     return {which: finetune_unit(search, "enas", init="pretrained", actions=a)
             for which, a in (("end", end), ("early", early)) if a is not None}
 
-
+# %% ../nbs/19_study.ipynb #b96a24ce
 def early_stopping_units(profile="auto", seed: int = 0, arch: str = "resnet18", scope: str = "medium", weights=None,
                          image_size=None, controller_lr=None, overrides="{}", abstract_saving: bool = True,
                          device="auto", results=_nothing, **_) -> list:
@@ -140,7 +140,7 @@ def early_stopping_units(profile="auto", seed: int = 0, arch: str = "resnet18", 
         units += [u for s in study_seeds(p, seed) for u in scope_units(arch, "small", p, s, dataset, weights, device)]
     return units
 
-
+# %% ../nbs/19_study.ipynb #52133af2
 NOTEBOOK_UNITS = dict(fig3=fig3_units, fig4=fig4_units, early_stopping=early_stopping_units)
 
 # %% ../nbs/19_study.ipynb #st00013
@@ -163,9 +163,10 @@ class Step:
         return Path(results) / nb / profile / f"reproduce_{nb}{'-' + run if run else ''}.ipynb"
 
     def storage_dir(self, results, profile: str) -> Path | None:
+        "Where its units are kept: `results/<storage>` with `{profile}` filled in; None: `$ARCHFT_STORAGE`'s."
         return None if self.storage is None else Path(results) / self.storage.format(profile=profile)
 
-
+# %% ../nbs/19_study.ipynb #c6cd7f3b
 @dataclass(frozen=True)
 class Plan:
     "Named steps, run in dependency order; `log`: the log file's name under the results (`<log>_<profile>.log`)."
@@ -176,12 +177,17 @@ class Plan:
 
 # %% ../nbs/19_study.ipynb #st00014
 SMALL_RUN = {"search_iters": 100, "finetune_iters": 150}
+
+
 LIVE65 = {"batch_size": 32, "eval_batch_size": 50, "n_per_class": 200, "val_fraction": 0.2, "max_test_images": 1000,
           "search_iters": 100, "search_warmup": 20, "supernet_steps_per_sample": 2, "controller_steps": 100,
           "reward_batches": 1, "holdout_batches": 2, "es_patience": 10, "rc_window": 10, "rc_patience": 10,
           "finetune_iters": 480, "eval_every": 30}
+
+
 R18, CLR = {"arch": "resnet18"}, 0.0035
 
+# %% ../nbs/19_study.ipynb #6c27443c
 PLANS = {
     "reproduce": Plan((   # the longest steps first (results/reproduce_<profile>.log has their minutes)
         # Fig. 4 and the early-stopping study read Fig. 3's medium searches, and the early-stopping study's stage 2 of
@@ -239,7 +245,7 @@ def notebook_parameters(notebook: str, nbs=None) -> dict:
     exec(src, {}, env)
     return env
 
-
+# %% ../nbs/19_study.ipynb #ded9caae
 def plan_steps(plan="reproduce", only=None, check: bool = True) -> list:
     """The steps of `plan` (a name of `PLANS`, a `Plan` or a list of steps), each after the steps it reads; `only`:
     those steps and the steps they read. `check`: each notebook step's parameters are ones its notebook takes."""
@@ -278,6 +284,8 @@ def notebook_command(step: Step, profile: str, results="results", python: str = 
 
 # %% ../nbs/19_study.ipynb #st00022
 ABSOLUTE = re.compile(r"(?<![\w.~])/(?:work|root|home|tmp|Users|mnt|scratch|data)/[^\s:'\"(),]*")
+
+
 CHECKOUT_PARTS = ("/.venv/", "/archft/", "/nbs/", "/results/", "/.ci-cache/", "/.test-cache/")
 
 
@@ -290,7 +298,7 @@ def redact(text: str) -> str:
         return "<path>/" + path.rstrip("/").rsplit("/", 1)[-1]
     return ABSOLUTE.sub(one, text)
 
-
+# %% ../nbs/19_study.ipynb #1691b003
 def redact_notebook(path) -> bool:
     "Redact the stream outputs of one executed notebook, and the paths papermill recorded, in place; True if it changed."
     path = Path(path)
@@ -320,12 +328,12 @@ def make_source_network(profile: str, results, arch: str = "resnet50", steps: in
     shutil.copy(pt.with_suffix(".json"), Path(results) / "source_weights")
     return pt
 
-
+# %% ../nbs/19_study.ipynb #1a0bb6ab
 def _call(name: str, kwargs: dict, profile: str, results: str):
     "A call step, in a worker process."
     return globals()[name](profile, results, **kwargs)
 
-
+# %% ../nbs/19_study.ipynb #f6a03d2b
 def _run_command(cmd: list, cwd: str, env: dict) -> int:
     "A notebook step's papermill, in a worker process: its exit status."
     return subprocess.run(cmd, cwd=cwd, env=env).returncode
@@ -337,7 +345,7 @@ def declared_units(step: Step, profile: str, results=_nothing) -> list:
     fn = NOTEBOOK_UNITS.get(step.notebook)
     return [] if fn is None else fn(profile, **step.params, results=results)
 
-
+# %% ../nbs/19_study.ipynb #8520f25b
 def step_units(step: Step, profile: str, run, max_waves: int = 20) -> dict:
     """Run a step's units: declare, `run` (a function from units to results) those not run yet, declare again with
     their results, until nothing new is declared. {unit key: result}."""
@@ -353,7 +361,7 @@ def results_root(results=None) -> Path:
     "Where the study writes: `results`, else `$ARCHFT_RESULTS`, else the checkout's `results/`."
     return Path(results or os.environ.get("ARCHFT_RESULTS") or project_root() / "results").absolute()
 
-
+# %% ../nbs/19_study.ipynb #ebbc5394
 def plan_table(plan="reproduce", profile="auto", results=None, only=None, units: bool = False) -> pd.DataFrame:
     """A plan's steps: what each reads, where its units are kept, its command; with `units`, how many units it
     declares and how many of them are stored (declared wave after wave from the stored results)."""
@@ -383,7 +391,7 @@ class _Log:
             with open(self.path, "a") as f: f.write(line + "\n")
             print(line, flush=True)
 
-
+# %% ../nbs/19_study.ipynb #203b2881
 def _run_step(s: Step, profile: str, root: Path, pool: LocalPool, backend: str, ray_lock, log):
     log(f"start {s.name}")
     if s.call:
