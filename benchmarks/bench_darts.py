@@ -13,9 +13,12 @@ images/s counts the weight batch. Real CIFAR-10 images (the subset), random netw
 Every number is the median of `--repeats` timed runs after one warm-up, in one process.
 The plain-vs-archft medians and ratio are also written as a CSV with the hardware, the threads and the machine's
 load average (other processes slow both arms alike, since they are interleaved, but say so).
+--ceiling adds, per configuration, one profiled step of each arm (torch.profiler): the self time of the convolution
+kernels in archft's step, and the ratio archft would reach if everything but those convolutions took no time (the
+plain step over archft's convolutions): a speed-up target above it needs faster convolutions, not less overhead.
 Usage: python benchmarks/bench_darts.py [--ratio-only] [--threads 1 2] [--sizes 3x4@16 8x16@32] [--batches 16 64]
        [--orders first second] [--batch 16] [--layers 8] [--channels 16]
-       [--eval-layers 20] [--eval-channels 36] [--eval-batch 16] [--repeats 5] [--out results/bench/x.csv]
+       [--eval-layers 20] [--eval-channels 36] [--eval-batch 16] [--repeats 5] [--ceiling] [--out results/bench/x.csv]
 """
 import argparse
 import os
@@ -74,6 +77,15 @@ PLAIN = dict(depthwise=False, share=False, batch=False)    # every op of every e
 ARCHFT = dict(depthwise=True, share=True, batch=True)
 
 
+def conv_seconds(step) -> tuple[float, float]:
+    "(wall seconds, self CPU seconds of the convolution kernels, forward and backward) of one profiled `step()`."
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        t = time.perf_counter(); step(); wall = time.perf_counter() - t
+    conv = sum(e.self_cpu_time_total for e in prof.key_averages() if "conv" in e.key and e.key.startswith("aten::"))
+    return wall, conv / 1e6
+
+
 def plain_vs_archft(args, data, layers, channels, image_size, batch, order):
     "Interleaved search steps: the plain mixture, then archft's, `repeats` times after one warm-up; medians and ratio."
     setups = {}
@@ -87,15 +99,27 @@ def plain_vs_archft(args, data, layers, channels, image_size, batch, order):
             darts_ops.FAST_OPS.update(ARCHFT if fast else PLAIN)
             t = time.perf_counter(); step(); dt = time.perf_counter() - t
             if r: times[label].append(dt)
+    ceiling = {}
+    if args.ceiling:            # one profiled step each, after the timed ones (the profiler slows what it watches)
+        for label, (fast, step) in setups.items():
+            darts_ops.FAST_OPS.update(ARCHFT if fast else PLAIN)
+            ceiling[label] = conv_seconds(step)
     darts_ops.FAST_OPS.update(ARCHFT)
     med = {label: statistics.median(v) for label, v in times.items()}
     what = f"search step, {order} order, {layers} cells x {channels} ch, {image_size}px, batch {batch}"
     for label, v in times.items():
         print(f"{what}, {label:<14s} {med[label]:8.3f} s/step (median of {len(v)}; {', '.join(f'{x:.2f}' for x in v)})")
     print(f"{what}: archft {med['plain mixture'] / med['archft']:.2f}x the plain mixture", flush=True)
+    extra = {}
+    if ceiling:
+        (_, conv_plain), (wall, conv) = ceiling["plain mixture"], ceiling["archft"]
+        extra = {"plain mixture": dict(conv_s=conv_plain), "archft": dict(conv_s=conv, conv_share=conv / wall,
+                                                                          ceiling_over_plain=med["plain mixture"] / conv)}
+        print(f"{what}: convolutions {conv / wall:.0%} of archft's profiled step; with everything else free archft "
+              f"would be {med['plain mixture'] / conv:.2f}x the plain mixture", flush=True)
     return [dict(step=f"search step, {order} order", order=order, layers=layers, channels=channels, image_size=image_size,
                  batch=batch, arm=label, median_s=med[label], times_s=" ".join(f"{x:.3f}" for x in v),
-                 speedup_over_plain=med["plain mixture"] / med[label]) for label, v in times.items()]
+                 speedup_over_plain=med["plain mixture"] / med[label], **extra.get(label, {})) for label, v in times.items()]
 
 
 def main():
@@ -109,6 +133,8 @@ def main():
     ap.add_argument("--eval-batch", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--ratio-only", action="store_true", help="only archft against the plain mixture")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="profile one step per arm: archft's convolution time and the ratio if all else were free")
     ap.add_argument("--sizes", nargs="+", default=["3x4@16", "8x16@32"],
                     help="search networks of the ratio: CELLSxCHANNELS@PIXELS (the gap study's, the published)")
     ap.add_argument("--batches", type=int, nargs="+", default=[16, 64])
