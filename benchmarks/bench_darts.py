@@ -122,7 +122,7 @@ def plain_vs_archft(args, data, layers, channels, image_size, batch, order):
                  speedup_over_plain=med["plain mixture"] / med[label], **extra.get(label, {})) for label, v in times.items()]
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--batch", type=int, default=16)
@@ -140,7 +140,7 @@ def main():
     ap.add_argument("--batches", type=int, nargs="+", default=[16, 64])
     ap.add_argument("--orders", nargs="+", default=["first", "second"])
     ap.add_argument("--out", default=None, help="CSV path (default results/bench/bench_darts-<hardware>.csv)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     data = load_dataset("cifar10-subset")
     hw = hardware("cpu")
     out = Path(args.out or Path("results/bench") / f"bench_darts-{re.sub(r'[^a-z0-9]+', '-', hw.lower()).strip('-')}.csv")
@@ -157,7 +157,7 @@ def main():
             for batch in args.batches:
                 for order in args.orders:
                     load = os.getloadavg()[0]
-                    rows += [dict(hardware=hw, torch=torch.__version__, threads=threads, repeats=args.repeats,
+                    rows += [dict(hardware=hw, torch=torch.__version__, dataset="cifar10-subset", seed=0, threads=threads, repeats=args.repeats,
                                   load_average_1min=round(load, 2), **r)
                              for r in plain_vs_archft(args, data, int(cells), int(ch), int(px), batch, order)]
                     out.parent.mkdir(parents=True, exist_ok=True)
