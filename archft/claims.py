@@ -305,6 +305,10 @@ OURS = [
         ("pgreedy_min", "level", "the weakest layer's probability of its greedy action at the end of the search"),
         ("reward_margin", "level", "A*'s reward margin over random subnets on held-out batches"))],
     _ours("setup.fig4.resnet18.a_star", "setup", "count", "", "early_stopping", "the architecture of the whole budget per seed"),
+    *[_ours(f"setup.fig4.resnet18.{k}", "setup", kind, "", "early_stopping", note) for k, kind, note in (
+        ("a_star_agreement", "count", "whether the seeds' searches agree on A* (1: the A* most seeds found)"),
+        ("pgreedy_min", "level", "the weakest layer's probability of its greedy action at the end of the search"),
+        ("reward_margin", "level", "A*'s reward margin over random subnets on held-out batches"))],
     *[_ours(f"setup.table2.{k}", "setup", "count", v, "table2", f"Table 2: {name}")
       for k, name, v in (("controller_lr", "RL controller learning rate", "3.5e-4"),
                          ("controller_optimizer", "RL controller optimizer", "Adam"),

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +22,7 @@ from .legacy import legacy_evidence
 # %% auto #0
 __all__ = ['RANK', 'FINDING', 'collect', 'measured', 'beside', 'derive', 'run_profile', 'verdicts', 'printed', 'claim_rows',
            'provenance_table', 'forward_macs', 'paper_cost', 'darts_cost', 'would_test', 'findings', 'render',
-           'reproduce_runs', 'write_report', 'read_verdicts', 'main']
+           'reproduce_runs', 'retired_runs', 'write_report', 'read_verdicts', 'main']
 
 # %% ../nbs/94_report.ipynb #4095d92f
 def collect(results) -> tuple[pd.DataFrame, dict]:
@@ -346,6 +347,29 @@ def _runs_markdown(results) -> list:
                                    "minutes": [m if pd.notna(m) else "interrupted" for m in runs.minutes]}))
     return lines
 
+# %% ../nbs/94_report.ipynb #548894df
+def retired_runs(results) -> pd.DataFrame:
+    "One row per run record under `results/retired/`: its path, notebook, regime, seeds and the commit of the checkout that ran it."
+    rows = []
+    for f in sorted((Path(results) / "retired").glob("*/*/*.json")):
+        r = json.loads(f.read_text())
+        if not f.name.startswith(("run", "summary")) or not isinstance(r, dict): continue
+        p = r.get("provenance", r)
+        seeds = r.get("seeds", p.get("seeds", p.get("seed")))
+        rows.append(dict(run=str(f.relative_to(results)), notebook=p.get("notebook") or "", regime=p.get("regime") or "",
+                         seeds=" ".join(map(str, seeds)) if isinstance(seeds, list) else str(seeds),
+                         commit=p.get("archft_commit") or ""))
+    return pd.DataFrame(rows, columns=["run", "notebook", "regime", "seeds", "commit"])
+
+# %% ../nbs/94_report.ipynb #18e4364a
+def _retired_markdown(results) -> list:
+    "The report's section on `results/retired/` (nothing when there is none)."
+    runs = retired_runs(results)
+    if runs.empty: return []
+    return ["", "## Retired results", "", f"{len(runs)} run records under `results/retired/`, computed by older code or "
+            "in regimes the study replaced: kept, not judged. Why each was retired, and the command that reruns it: "
+            "`results/retired/README.md`.", ""] + _md(runs)
+
 # %% ../nbs/94_report.ipynb #19cfa8f7
 def write_report(results="results") -> Path:
     "Write `results/verdicts.csv` and `results/REPORT.md`; return the report's path."
@@ -354,7 +378,7 @@ def write_report(results="results") -> Path:
     _, records = collect(results)
     v.to_csv(results / "verdicts.csv", index=False)
     path = results / "REPORT.md"
-    path.write_text(render(v, records, _runs_markdown(results)))
+    path.write_text(render(v, records, _retired_markdown(results) + _runs_markdown(results)))
     return path
 
 # %% ../nbs/94_report.ipynb #25fb0d8b

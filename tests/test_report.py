@@ -8,7 +8,7 @@ import pytest
 
 from archft.claims import CLAIMS, HEADLINE
 from archft.judge import JUDGED, VERDICTS, Case, case, judge
-from archft.report import _runs_markdown, claim_rows, collect, render, verdicts
+from archft.report import _retired_markdown, _runs_markdown, claim_rows, collect, render, verdicts
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 CPU = dict(profile="cpu", profile_overrides={}, settings=None, dataset="cifar10-jpeg",
@@ -39,7 +39,7 @@ def test_main_table_is_one_row_per_claim(table):
 
 def test_report_and_verdicts_are_current(table):
     "REPORT.md and verdicts.csv are what `archft-report results` writes (regenerate them after new results)."
-    assert (RESULTS / "REPORT.md").read_text() == render(table, collect(RESULTS)[1], _runs_markdown(RESULTS)), \
+    assert (RESULTS / "REPORT.md").read_text() == render(table, collect(RESULTS)[1], _retired_markdown(RESULTS) + _runs_markdown(RESULTS)), \
         "results/REPORT.md is stale: run `archft-report results`"
     assert (RESULTS / "verdicts.csv").read_text() == table.to_csv(index=False), "results/verdicts.csv is stale"
 
