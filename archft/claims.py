@@ -301,12 +301,12 @@ OURS = [
         ("mixture_accuracy", "each arm's mixture accuracy on the held-out images"))],
     *[_ours(f"setup.fig3a.small.{k}", "setup", kind, "", "fig3", note) for k, kind, note in (
         ("a_star", "count", "the architecture each seed's search found"),
-        ("a_star_agreement", "count", "whether the seeds' searches agree on A*"),
+        ("a_star_agreement", "count", "whether the seeds' searches agree on A* (`archft.evidence.agreement`)"),
         ("pgreedy_min", "level", "the weakest layer's probability of its greedy action at the end of the search"),
         ("reward_margin", "level", "A*'s reward margin over random subnets on held-out batches"))],
     _ours("setup.fig4.resnet18.a_star", "setup", "count", "", "early_stopping", "the architecture of the whole budget per seed"),
     *[_ours(f"setup.fig4.resnet18.{k}", "setup", kind, "", "early_stopping", note) for k, kind, note in (
-        ("a_star_agreement", "count", "whether the seeds' searches agree on A* (1: the A* most seeds found)"),
+        ("a_star_agreement", "count", "whether the seeds' searches agree on A* (`archft.evidence.agreement`)"),
         ("pgreedy_min", "level", "the weakest layer's probability of its greedy action at the end of the search"),
         ("reward_margin", "level", "A*'s reward margin over random subnets on held-out batches"))],
     *[_ours(f"setup.table2.{k}", "setup", "count", v, "table2", f"Table 2: {name}")

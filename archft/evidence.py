@@ -19,7 +19,7 @@ from .config import Profile, atomic_write, git_commit, save_json
 
 # %% auto #0
 __all__ = ['EVIDENCE_COLUMNS', 'used_modules', 'source_digest', 'code_digest', 'computed_by', 'changed_modules', 'evidence_rows',
-           'write_evidence', 'run_record', 'read_evidence', 'read_run']
+           'agreement', 'write_evidence', 'run_record', 'read_evidence', 'read_run']
 
 # %% ../nbs/91_evidence.ipynb #e7a14bf4
 def _module_file(module: str) -> Path | None:
@@ -111,6 +111,13 @@ def evidence_rows(claim_id: str, regime: str, run: str, values: dict, censored_a
                              censored_at=_cell(censored_at.get(arm)) if _cell(v) == "" else "",
                              first_possible=_cell(first_possible.get(arm)), run=run))
     return rows
+
+# %% ../nbs/91_evidence.ipynb #0b30c7fd
+def agreement(found: dict) -> dict:
+    "Per seed (the keys of `found`, seed -> what it found): 1 if its value is the most frequent and another seed's too, else 0."
+    counts = pd.Series(list(found.values())).value_counts()
+    top = counts.iloc[0] if len(counts) else 0
+    return {s: int(top > 1 and counts[v] == top) for s, v in found.items()}
 
 # %% ../nbs/91_evidence.ipynb #c497c78e
 def _registered() -> set[str]:
