@@ -187,8 +187,10 @@ def censored(k: Case) -> Verdict | None:
         if x.isna().any(): return Verdict("censored", "C", f"no value on {int(x.isna().sum())} of {len(x)} seeds: the event did not happen")
         return None
     o = seed_orders(k)
-    if o.isna().any():
-        return Verdict("censored", "C", f"order undecided on {int(o.isna().sum())} of {len(o)} seeds within the budget")
+    if o.isna().any() and not ((o > 0).any() and (o <= 0).any()):   # decided seeds that disagree: inconclusive anyway
+        first, second = k.claim.arms
+        return Verdict("censored", "C", f"order undecided on {int(o.isna().sum())} of {len(o)} seeds within the budget; "
+                       f"{first} first on {int((o > 0).sum())}, {second} first on {int((o < 0).sum())}, tied on {int((o == 0).sum())}")
 
 # %% ../nbs/93_judge.ipynb #57528e03
 def one_seed(k: Case) -> Verdict | None:

@@ -20,9 +20,9 @@ from .judge import JUDGED, TESTABLE, VERDICTS, Case, Verdict, _settings, judge
 from .legacy import legacy_evidence
 
 # %% auto #0
-__all__ = ['RANK', 'FINDING', 'collect', 'measured', 'beside', 'derive', 'run_profile', 'verdicts', 'printed', 'claim_rows',
-           'provenance_table', 'forward_macs', 'paper_cost', 'darts_cost', 'would_test', 'findings', 'render',
-           'reproduce_runs', 'retired_runs', 'write_report', 'read_verdicts', 'main']
+__all__ = ['RANK', 'HEADLINE', 'FINDING', 'collect', 'measured', 'beside', 'derive', 'run_profile', 'verdicts', 'printed',
+           'claim_rows', 'provenance_table', 'forward_macs', 'paper_cost', 'darts_cost', 'would_test', 'findings',
+           'render', 'reproduce_runs', 'retired_runs', 'write_report', 'read_verdicts', 'main']
 
 # %% ../nbs/94_report.ipynb #4095d92f
 def collect(results) -> tuple[pd.DataFrame, dict]:
@@ -251,30 +251,38 @@ def would_test(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).groupby(cols, sort=False).claims.agg(", ".join).reset_index()[["claims"] + cols]
 
 # %% ../nbs/94_report.ipynb #d8906eb8
+HEADLINE = ("fig3a.small.final_accuracy", "fig4.resnet18.order", "slides.gap", "slides.cifar10.accuracy")  # what the documents rest on
 FINDING = {  # testability code -> the sentence's opening (plain words)
     "T": "Testable here", "L": "Vacuous at the study's input size: no mutable layer of the scope is live, so ENAS is the vanilla network",
     "V": "Vacuous: the two arms gave the same numbers on every seed", "C": "Censored: the event did not happen within the budget",
     "B": "Set by the budget or the criterion, not by the method", "D": "Not testable here: the data cannot stand for the claim's",
     "S": "Only the sign is tested (the regime is smaller than the paper's)", "X": "Not testable here (the run says why)",
     "R": "Not comparable: a level measured under another budget, source network or input size", "1": "One seed: no interval",
-    "U": "Unequal budgets across the arms"}
+    "U": "Unequal budgets across the arms",
+    "N": "Not run on today's code (results of older code are retired: `results/retired/README.md` says why, and how to rerun)"}
 
 # %% ../nbs/94_report.ipynb #599d68e5
-def findings(v: pd.DataFrame, limit: int = 8) -> list[str]:
-    "The study's findings in plain words, from `verdicts(...)`: at most `limit`, each naming its claim ids."
+def findings(v: pd.DataFrame, limit: int = 12) -> list[str]:
+    """The study's findings in plain words, from `verdicts(...)`, at most `limit`: the counts, then each headline claim
+    (`HEADLINE`) in its best regime, then one line per testability code naming its claims."""
     rows = claim_rows(v)
     counts = rows.verdict.value_counts()
     out = [f"{len(rows)} claims of the paper and the slides are registered; " +
            ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) + "."]
+    for r in rows.set_index("claim_id").loc[list(HEADLINE)].reset_index().itertuples():
+        out.append(f"`{r.claim_id}` (paper: {r.paper}): **{r.verdict}**" + (
+            f" ({r.regime}): {r.measured}; {r.why}." if r.verdict != "not run" else " on today's code."))
     for code, lead in FINDING.items():
         g = rows[rows.testable == code]
         if g.empty or len(out) >= limit: continue
         first = g.iloc[0]
         n = g.verdict.value_counts()
+        ids = [f"`{i}`" for i in g.claim_id]
+        named = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
         said = " Verdicts: " + ", ".join(f"{k} {w}" for w, k in n.items()) + "." + (
             f" The {n['code unknown']} marked code unknown come from results made before evidence recorded the code that "
             "computed them: shown, not judged, until their experiments are rerun." if "code unknown" in n else "")
-        out.append(f"{lead}: {', '.join(f'`{i}`' for i in g.claim_id)} ({first.claim_id}: {first.measured}; {first.why}).{said}")
+        out.append(f"{lead}: {named}" + (f" ({first.claim_id}: {first.measured}; {first.why})" if code != "N" else "") + f".{said}")
     return out[:limit]
 
 # %% ../nbs/94_report.ipynb #607a3a99
