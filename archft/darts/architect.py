@@ -45,18 +45,20 @@ class Architect:
         return [torch.zeros_like(p) if g is None else g for p, g in zip(arch, gs)]
 
     def unrolled_weights(self, x_train, y_train, xi: float, w_optimizer=None):
-        "w' = w - xi (momentum * v + grad_w L_train + wd * w), as a dict name -> tensor."
+        """w' = w - xi (momentum * v + grad_w L_train + wd * w), as a dict name -> tensor. Multi-tensor (foreach) ops:
+        one call per term for all the weights, the same products and sums as a loop over them."""
         names, params = self._names()
         grads = torch.autograd.grad(self._loss_with({}, x_train, y_train), params)   # own weights, copied BN stats
-        out = {}
         with torch.no_grad():
-            for n, p, g in zip(names, params, grads):
-                d = g + self.weight_decay * p
-                if w_optimizer is not None and "momentum_buffer" in w_optimizer.state.get(p, {}):
-                    buf = w_optimizer.state[p]["momentum_buffer"]
-                    if buf is not None: d = d + self.momentum * buf
-                out[n] = p - xi * d
-        return out
+            d = torch._foreach_mul(params, self.weight_decay)
+            torch._foreach_add_(d, grads)                                            # grad + wd * w
+            state = w_optimizer.state if w_optimizer is not None else {}
+            has_v = [i for i, p in enumerate(params) if state.get(p, {}).get("momentum_buffer") is not None]
+            if has_v:
+                torch._foreach_add_([d[i] for i in has_v],
+                                    torch._foreach_mul([state[params[i]]["momentum_buffer"] for i in has_v], self.momentum))
+            torch._foreach_mul_(d, xi)
+            return dict(zip(names, torch._foreach_sub(params, d)))
 
     def gradient(self, x_train, y_train, x_val, y_val, xi: float = 0.0, w_optimizer=None):
         "The architecture gradient (a list, one tensor per `arch_parameters()`)."
@@ -75,10 +77,10 @@ class Architect:
     def hessian_vector(self, vector, x_train, y_train, r: float = 1e-2):
         "(grad_alpha L_train(w + eps v) - grad_alpha L_train(w - eps v)) / (2 eps), eps = r / ||v||."
         names, params = self._names()
-        norm = torch.sqrt(sum((v * v).sum() for v in vector))
+        norm = torch.sqrt(sum(vv.sum() for vv in torch._foreach_mul(vector, vector)))
         eps = r / norm.clamp_min(1e-12)
-        plus = {n: p.detach() + eps * v for n, p, v in zip(names, params, vector)}
-        minus = {n: p.detach() - eps * v for n, p, v in zip(names, params, vector)}
+        step, w = torch._foreach_mul(vector, eps), [p.detach() for p in params]       # foreach: one call per term
+        plus, minus = dict(zip(names, torch._foreach_add(w, step))), dict(zip(names, torch._foreach_sub(w, step)))
         g_plus = self._arch_grad(self._loss_with(plus, x_train, y_train))
         g_minus = self._arch_grad(self._loss_with(minus, x_train, y_train))
         return [(a - b) / (2 * eps) for a, b in zip(g_plus, g_minus)]
@@ -95,8 +97,9 @@ class Architect:
 # %% ../../nbs/24_darts_architect.ipynb #0a5dc160
 def weight_optimizer(net, lr: float = 0.025, lr_min: float = 0.001, epochs: int = 50, momentum: float = 0.9,
                      weight_decay: float = 3e-4):
-    "SGD over `net.weight_parameters()` and its per-epoch cosine schedule."
-    opt = torch.optim.SGD(net.weight_parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    """SGD over `net.weight_parameters()` and its per-epoch cosine schedule. `foreach`: one multi-tensor call per update
+    term for all the weights (on the CPU too, where PyTorch's default loops over them; the same result)."""
+    opt = torch.optim.SGD(net.weight_parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay, foreach=True)
     return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1), eta_min=lr_min)
 
 # %% ../../nbs/24_darts_architect.ipynb #910d3e81
@@ -106,6 +109,6 @@ def weight_step(net, opt, x, y, grad_clip: float = 5.0):
     loss = F.cross_entropy(logits, y)
     opt.zero_grad(set_to_none=True)
     loss.backward()
-    nn.utils.clip_grad_norm_(net.weight_parameters(), grad_clip)
+    nn.utils.clip_grad_norm_(net.weight_parameters(), grad_clip, foreach=True)   # multi-tensor, as the SGD
     opt.step()
     return loss.detach(), (logits.argmax(1) == y).sum()

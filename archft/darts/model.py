@@ -16,8 +16,8 @@ from .genotype import Genotype, derive_genotype, N_EDGES, STEPS
 from .temperature import TemperatureSchedule, ConstantTemperature, mixed_weights
 
 # %% auto #0
-__all__ = ['MixedOp', 'active_ops', 'batched_bn', 'repeat_channels', 'batched_op', 'state_edges', 'SearchCell', 'SearchNetwork',
-           'discrete_weights', 'weight_entropy', 'alpha_entropy']
+__all__ = ['MixedOp', 'active_ops', 'batched_bn', 'repeat_channels', 'outer', 'shared_bn', 'batched_op', 'state_edges',
+           'tie_bn_statistics', 'SearchCell', 'SearchNetwork', 'discrete_weights', 'weight_entropy', 'alpha_entropy']
 
 # %% ../../nbs/23_darts_model.ipynb #5a568d77
 class MixedOp(nn.Module):
@@ -63,27 +63,51 @@ def active_ops(weights: torch.Tensor, primitives=PRIMITIVES, skip: bool = True):
     nz = (weights != 0).tolist()
     return [[k for k, keep in enumerate(row) if keep and k != none] for row in nz]
 
+# %% ../../nbs/23_darts_model.ipynb #a69046ae
+def _flat_stats(bns):
+    """(running_mean, running_var, num_batches_tracked) of the n modules `bns` as three flat tensors whose slices *are*
+    the modules' buffers (updates land in the modules), when the buffers are consecutive in one storage (see
+    `tie_bn_statistics`); else None."""
+    b0, n = bns[0], len(bns)
+    heads = [b0.running_mean, b0.running_var, b0.num_batches_tracked]
+    if any(t is None for t in heads): return None
+    sizes = [t.numel() * t.element_size() for t in heads]
+    storages = [t.untyped_storage().data_ptr() for t in heads]
+    for i, b in enumerate(bns):
+        for t, h, s, st in zip((b.running_mean, b.running_var, b.num_batches_tracked), heads, sizes, storages):
+            if t.data_ptr() != h.data_ptr() + i * s or t.untyped_storage().data_ptr() != st: return None
+    return tuple(h.as_strided((n * h.numel(),), (1,)) for h in heads)
+
 # %% ../../nbs/23_darts_model.ipynb #fd5667ba
-def batched_bn(x: torch.Tensor, bns) -> torch.Tensor:
+def batched_bn(x: torch.Tensor, bns, scale: torch.Tensor | None = None) -> torch.Tensor:
     """BatchNorm of `x` (N, n*C, H, W): n stacked groups of C channels, group i normalised with `bns[i]`'s settings and
-    statistics (running statistics updated as each module would update its own)."""
-    if len(bns) == 1: return bns[0](x)
+    statistics (running statistics updated as each module would update its own), times `scale` (n*C,) if given, a
+    per-channel factor passed as (or folded into) the BN's affine weight: no pass of its own. Tied statistics
+    (`tie_bn_statistics`) are read and updated in place; others are concatenated and copied back."""
     b0 = bns[0]
+    if scale is None and len(bns) == 1: return b0(x)
     w = torch.cat([b.weight for b in bns]) if b0.affine else None
     bias = torch.cat([b.bias for b in bns]) if b0.affine else None
+    if scale is not None: w, bias = (scale if w is None else w * scale), (None if bias is None else bias * scale)
     if not b0.track_running_stats: return F.batch_norm(x, None, None, w, bias, True, 0.0, b0.eps)
-    rm, rv = torch.cat([b.running_mean for b in bns]), torch.cat([b.running_var for b in bns])
+    flat = _flat_stats(bns)
+    if flat is not None: rm, rv, nbt = flat
+    else: rm, rv = torch.cat([b.running_mean for b in bns]), torch.cat([b.running_var for b in bns])
     if not b0.training: return F.batch_norm(x, rm, rv, w, bias, False, 0.0, b0.eps)
     factor = b0.momentum
     if factor is None:          # cumulative average (BN re-estimation): the factor is 1 / each module's count
-        counts = torch.stack([b.num_batches_tracked for b in bns]).tolist()
-        if len(set(counts)) > 1: return torch.cat([b(y) for b, y in zip(bns, x.chunk(len(bns), 1))], 1)
+        counts = (nbt if flat is not None else torch.stack([b.num_batches_tracked for b in bns])).tolist()
+        if len(set(counts)) > 1:
+            y = torch.cat([b(t) for b, t in zip(bns, x.chunk(len(bns), 1))], 1)
+            return y if scale is None else y * scale.view(1, -1, 1, 1)
         factor = 1.0 / (counts[0] + 1)
     y = F.batch_norm(x, rm, rv, w, bias, True, factor, b0.eps)
-    with torch.no_grad():       # back into each module's buffers: one multi-tensor (foreach) call per kind of buffer
-        torch._foreach_copy_([b.running_mean for b in bns], list(rm.chunk(len(bns))))
-        torch._foreach_copy_([b.running_var for b in bns], list(rv.chunk(len(bns))))
-        torch._foreach_add_([b.num_batches_tracked for b in bns], 1)
+    with torch.no_grad():
+        if flat is not None: nbt.add_(1)
+        else:                   # back into each module's buffers: one multi-tensor (foreach) call per kind of buffer
+            torch._foreach_copy_([b.running_mean for b in bns], list(rm.chunk(len(bns))))
+            torch._foreach_copy_([b.running_var for b in bns], list(rv.chunk(len(bns))))
+            torch._foreach_add_([b.num_batches_tracked for b in bns], 1)
     return y
 
 # %% ../../nbs/23_darts_model.ipynb #e3b1c7a1
@@ -96,60 +120,132 @@ def repeat_channels(x: torch.Tensor, n: int) -> torch.Tensor:
     N, C, H, W = x.shape
     return x.permute(0, 2, 3, 1).unsqueeze(3).expand(N, H, W, n, C).reshape(N, H, W, n * C).permute(0, 3, 1, 2)
 
+# %% ../../nbs/23_darts_model.ipynb #11220cfa
+def outer(y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """(N, n, C, H, W): `y` (N, C, H, W) times each of the n weights `w`, laid out as the batched primitives' outputs: a
+    channels-last `y` gives the view of a channels-last (N, n*C, H, W) (adding terms of different layouts is slower, and
+    the sums feed the next states' convolutions)."""
+    n = w.shape[0]
+    if y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous():
+        return (y.permute(0, 2, 3, 1).unsqueeze(3) * w.view(n, 1)).permute(0, 3, 4, 1, 2)
+    return y.unsqueeze(1) * w.view(1, n, 1, 1, 1)
+
+# %% ../../nbs/23_darts_model.ipynb #3f1c2c76
+def _edge_zeros(y: torch.Tensor, n: int) -> torch.Tensor:
+    "Zeros (N, n, C, H, W) in the layout of `y` (N, n', C, H, W): channels innermost (a channels-last (N, n*C, H, W)) or not."
+    N, _, C, H, W = y.shape
+    if y.stride(2) == 1 and C > 1: return y.new_zeros(N, H, W, n, C).permute(0, 3, 4, 1, 2)
+    return y.new_zeros(N, n, C, H, W)
+
+# %% ../../nbs/23_darts_model.ipynb #259ba11d
+def shared_bn(x: torch.Tensor, bns, w: torch.Tensor) -> torch.Tensor:
+    """The BatchNorms `bns` (n modules, no affine parameters) of one input `x` (N, C, H, W), module i's output times `w[i]`:
+    (N, n, C, H, W), laid out as `outer`'s. In training the n outputs are equal (the batch's statistics): one BN call, and
+    each module's running statistics updated with the same batch mean and unbiased variance at its own factor (momentum,
+    or 1 / (count + 1) in BN re-estimation), in place when tied. In eval mode, or with affine modules, `x` repeated n
+    times and `batched_bn`."""
+    n, b0 = len(bns), bns[0]
+    N, C, H, W = x.shape
+    if b0.affine or not (b0.training and b0.track_running_stats):
+        return batched_bn(repeat_channels(x, n), bns, w.repeat_interleave(C)).view(N, n, C, H, W)
+    mean, var = x.new_zeros(C), x.new_zeros(C)      # with momentum 1 they receive the batch's mean and unbiased variance
+    y = F.batch_norm(x, mean, var, None, None, True, 1.0, b0.eps)
+    flat = _flat_stats(bns)
+    with torch.no_grad():
+        counts = (flat[2] if flat is not None else torch.stack([b.num_batches_tracked for b in bns])) if b0.momentum is None else None
+        f = b0.momentum if counts is None else (1.0 / (counts.to(x.dtype) + 1)).view(n, 1)
+        if flat is not None:    # (1 - f) * running + f * batch, as BatchNorm's own update, in place for the n modules
+            flat[0].view(n, C).mul_(1 - f).add_(f * mean); flat[1].view(n, C).mul_(1 - f).add_(f * var); flat[2].add_(1)
+        else:
+            rm = f * mean + (1 - f) * torch.stack([b.running_mean for b in bns])
+            rv = f * var + (1 - f) * torch.stack([b.running_var for b in bns])
+            torch._foreach_copy_([b.running_mean for b in bns], list(rm.unbind()))
+            torch._foreach_copy_([b.running_var for b in bns], list(rv.unbind()))
+            torch._foreach_add_([b.num_batches_tracked for b in bns], 1)
+    return outer(y, w)
+
 # %% ../../nbs/23_darts_model.ipynb #f8efd3ab
-def _sep_half(dils, x, n):
-    "n `DilConv`s, input already ReLU'd: x is one state (repeated n times) or n stacked inputs (N, n*C, H, W)."
+def _sep_half(dils, x, n, scale=None):
+    """n `DilConv`s, input already ReLU'd: x is one state (repeated n times) or n stacked inputs (N, n*C, H, W); `scale`:
+    per-channel factors of the output (see `batched_bn`)."""
     _, dw, _, _ = dils[0]
     if x.shape[1] != n * dw.in_channels: x = repeat_channels(x, n)
     x = depthwise(x, torch.cat([d[1].weight for d in dils]), dw.stride[0], dw.padding[0], dw.dilation[0])
     x = F.conv2d(x, torch.cat([d[2].weight for d in dils]), None, 1, 0, 1, n)      # n pointwise convs, one grouped conv
-    return batched_bn(x, [d[3] for d in dils])
+    return batched_bn(x, [d[3] for d in dils], scale)
 
 # %% ../../nbs/23_darts_model.ipynb #d7d3e071
-def batched_op(name: str, ops, h: torch.Tensor, shared: dict):
-    """Primitive `name` of n edges (their modules `ops`) reading the same state `h`, as one grouped computation:
-    (N, n*C, H', W'), edge i's output in channels i*C..(i+1)*C. Skip at stride 1 is not batched (None). `shared` (one
-    dict per state, filled lazily): what the primitives compute alike, relu(h) and relu(h) repeated n times."""
+def batched_op(name: str, ops, h: torch.Tensor, shared: dict, w: torch.Tensor, wc: torch.Tensor):
+    """Primitive `name` of n edges (their modules `ops`) reading the same state `h`, as one grouped computation, each
+    edge's output times its mixing weight (`w` (n,), `wc` the same repeated over each edge's C channels): (N, n*C, H', W')
+    with edge i in channels i*C..(i+1)*C, or (N, n, C, H', W') (pooling and skip, from `outer`). The weights ride on the
+    final BatchNorms (`batched_bn`'s scale); the pooling BNs share their statistics (`shared_bn`). `shared` (one dict per
+    state, filled lazily): what the primitives compute alike, relu(h) and relu(h) repeated n times."""
     n = len(ops)
-    if "pool" in name:          # the pooling is shared, its BN is per edge
-        p = ops[0][0](h)
-        return batched_bn(repeat_channels(p, n), [o[1] for o in ops])
+    if "pool" in name:          # the pooling is shared, and so is its BN in training
+        return shared_bn(ops[0][0](h), [o[1] for o in ops], w)
     if "relu" not in shared: shared["relu"] = F.relu(h)
     hr = shared["relu"]
     if name.startswith(("dil_conv", "sep_conv")):
         if ("relu", n) not in shared: shared[("relu", n)] = repeat_channels(hr, n)     # one copy for the four convs
         hn = shared[("relu", n)]
-        if name.startswith("dil_conv"): return _sep_half(ops, hn, n)
-        return _sep_half([o[1] for o in ops], F.relu(_sep_half([o[0] for o in ops], hn, n)), n)
+        if name.startswith("dil_conv"): return _sep_half(ops, hn, n, wc)
+        return _sep_half([o[1] for o in ops], F.relu(_sep_half([o[0] for o in ops], hn, n)), n, wc)
     if name == "skip_connect" and isinstance(ops[0], FactorizedReduce):
         a = F.conv2d(hr, torch.cat([o.conv1.weight for o in ops]), None, 2)            # same input: one dense 1x1 conv
         b = F.conv2d(hr[:, :, 1:, 1:], torch.cat([o.conv2.weight for o in ops]), None, 2)
         N, _, H, W = a.shape
         y = torch.stack([a.reshape(N, n, -1, H, W), b.reshape(N, n, -1, H, W)], 2).reshape(N, -1, H, W)
-        return batched_bn(y, [o.bn for o in ops])
-    return None
+        return batched_bn(y, [o.bn for o in ops], wc)
+    return outer(h, w)          # skip at stride 1: the identity, weighted
 
 # %% ../../nbs/23_darts_model.ipynb #853674de
 def state_edges(h: torch.Tensor, edges, e_idx, weights: torch.Tensor, active) -> torch.Tensor | None:
     """The mixed outputs of the edges `e_idx` (modules `edges`), all reading state `h`: (N, n, C, H', W'), or None when
-    no op of them is active. Each primitive runs once for all its active edges (`batched_op`); `none` is skipped.
-    The weights of these edges are gathered once (one indexing, and one in the backward pass, per state)."""
+    no op of them is active. Each primitive runs once for all its active edges (`batched_op`, its terms already
+    weighted); `none` is skipped. The weights of these edges are gathered once, per edge and per channel, and split by
+    primitive with one `unbind` (one op each way, forward and backward, per state)."""
     n, total, shared = len(e_idx), None, {}
-    prims = edges[e_idx[0]].primitives
-    ws = weights[e_idx].t().reshape(len(prims), 1, n, 1, 1, 1)      # (op, 1, edge, 1, 1, 1)
+    prims, C = edges[e_idx[0]].primitives, h.shape[1]
+    w = weights[e_idx].t()                                                      # (op, edge)
+    ws, wcs = w.unbind(0), w.unsqueeze(-1).expand(len(prims), n, C).reshape(len(prims), n * C).unbind(0)
     for k, name in enumerate(prims):
         if name == "none": continue
         sel = [i for i, e in enumerate(e_idx) if active[e] is None or k in active[e]]
         if not sel: continue
         es = [e_idx[i] for i in sel]
-        y = batched_op(name, [edges[e].ops[k] for e in es], h, shared)
-        y = h.unsqueeze(1) if y is None else y.view(y.shape[0], len(es), -1, *y.shape[2:])
+        wk, wck = (ws[k], wcs[k]) if len(sel) == n else (ws[k][sel], wcs[k].view(n, C)[sel].reshape(-1))
+        y = batched_op(name, [edges[e].ops[k] for e in es], h, shared, wk, wck)
+        y = y.view(y.shape[0], len(es), -1, *y.shape[-2:])
         if len(sel) < n:        # only some edges compute this op: their terms, scattered into place
-            z = y * ws[k][:, sel]
-            z = z.new_zeros(z.shape[0], n, *z.shape[2:]).index_add(1, torch.tensor(sel, device=z.device), z)
-            total = z if total is None else total + z
-        else: total = y * ws[k] if total is None else total + y * ws[k]
+            y = _edge_zeros(y, n).index_add(1, torch.tensor(sel, device=y.device), y)
+        total = y if total is None else total + y
     return total
+
+# %% ../../nbs/23_darts_model.ipynb #91e15add
+def tie_bn_statistics(cell: nn.Module) -> None:
+    """Stores the running statistics of the BatchNorms that `state_edges` normalises together (one primitive's BN, on
+    every edge leaving a state, in edge order) as consecutive slices of one tensor per kind, made the modules' buffers
+    (values kept): `batched_bn` and `shared_bn` then update them in place."""
+    first = [sum(2 + k for k in range(i)) for i in range(cell.steps)]
+    groups = []
+    for j in range(2 + cell.steps):
+        e_idx = [first[i] + j for i in range(max(0, j - 1), cell.steps)]
+        if not e_idx: continue
+        for k, name in enumerate(cell.edges[e_idx[0]].primitives):
+            ops = [cell.edges[e].ops[k] for e in e_idx]
+            if "pool" in name: groups.append([o[1] for o in ops])
+            elif name.startswith("sep_conv"): groups += [[o[0][3] for o in ops], [o[1][3] for o in ops]]
+            elif name.startswith("dil_conv"): groups.append([o[3] for o in ops])
+            elif isinstance(ops[0], FactorizedReduce): groups.append([o.bn for o in ops])
+    bns = [b for g in groups for b in g if b.track_running_stats]
+    if not bns: return
+    for attr in ("running_mean", "running_var", "num_batches_tracked"):
+        old = [getattr(b, attr) for b in bns]
+        flat, offset = torch.cat([t.reshape(-1) for t in old]), 0
+        for b, o in zip(bns, old):  # a tensor of its own on its slice (a view would share the version counter of all)
+            setattr(b, attr, flat.new_empty(0).set_(flat.untyped_storage(), offset, o.shape, o.stride()))
+            offset += o.numel()
 
 # %% ../../nbs/23_darts_model.ipynb #475a9657
 class SearchCell(nn.Module):
@@ -161,6 +257,13 @@ class SearchCell(nn.Module):
         self.pre1 = ReLUConvBN(C_p, C, 1, 1, 0, affine=False)
         self.edges = nn.ModuleList(MixedOp(C, 2 if reduction and j < 2 else 1, primitives)
                                    for i in range(steps) for j in range(2 + i))
+        tie_bn_statistics(self)
+
+    def _apply(self, fn, recurse=True):
+        "A conversion (`.to`, `.double()`, ...) replaces the buffers one by one: tie the BN statistics again after it."
+        super()._apply(fn, recurse)
+        tie_bn_statistics(self)
+        return self
 
     def forward(self, s0, s1, weights, active):
         states = [self.pre0(s0), self.pre1(s1)]

@@ -59,7 +59,8 @@ def depthwise(x: torch.Tensor, weight: torch.Tensor, stride: int = 1, padding: i
     undilated conv on the polyphase components of `x` (pixels of equal row and column parity): the same products and
     sums, but CPU convolution kernels (oneDNN) are several times faster without dilation, above all in the backward
     pass. Stride 2 only reads the even-even component. Odd sizes fall back to the dilated conv. Undilated convs (the
-    polyphase ones too) go through `_conv_dw`. With `FAST_OPS["depthwise"]` off: the plain `F.conv2d`."""
+    polyphase ones too) go through `_conv_dw`. The components are gathered and put back in the input's memory format with
+    one copy each way. With `FAST_OPS["depthwise"]` off: the plain `F.conv2d`."""
     N, C, H, W = x.shape
     k = weight.shape[-1]
     if not FAST_OPS["depthwise"]: return F.conv2d(x, weight, None, stride, padding, dilation, C)
@@ -70,10 +71,15 @@ def depthwise(x: torch.Tensor, weight: torch.Tensor, stride: int = 1, padding: i
     fmt = torch.channels_last if cl else torch.contiguous_format
     if stride == 2:
         return _conv_dw(x[:, :, ::2, ::2].contiguous(memory_format=fmt), weight, 1, padding // 2)
-    xs = x.reshape(N, C, H // 2, 2, W // 2, 2).permute(0, 3, 5, 1, 2, 4).reshape(4 * N, C, H // 2, W // 2)
-    y = _conv_dw(xs.contiguous(memory_format=fmt), weight, 1, padding // 2)
-    y = y.reshape(N, 2, 2, C, H // 2, W // 2).permute(0, 3, 4, 1, 5, 2).reshape(N, C, H, W)
-    return y.contiguous(memory_format=fmt)
+    h, w = H // 2, W // 2
+    if cl:      # the components in channels-last memory order (N, H, W, C): one copy in, one copy out
+        xs = x.permute(0, 2, 3, 1).view(N, h, 2, w, 2, C).permute(0, 2, 4, 1, 3, 5).reshape(4 * N, h, w, C)
+        y = _conv_dw(xs.permute(0, 3, 1, 2), weight, 1, padding // 2)
+        y = y.permute(0, 2, 3, 1).reshape(N, 2, 2, h, w, C).permute(0, 3, 1, 4, 2, 5).reshape(N, H, W, C)
+        return y.permute(0, 3, 1, 2)
+    xs = x.reshape(N, C, h, 2, w, 2).permute(0, 3, 5, 1, 2, 4).reshape(4 * N, C, h, w)
+    y = _conv_dw(xs.contiguous(), weight, 1, padding // 2)
+    return y.reshape(N, 2, 2, C, h, w).permute(0, 3, 4, 1, 5, 2).reshape(N, C, H, W).contiguous()
 
 # %% ../../nbs/20_darts_ops.ipynb #b0b5c48b
 def dilated_depthwise(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
