@@ -270,8 +270,9 @@ def findings(v: pd.DataFrame, limit: int = 12) -> list[str]:
     out = [f"{len(rows)} claims of the paper and the slides are registered; " +
            ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) + "."]
     for r in rows.set_index("claim_id").loc[list(HEADLINE)].reset_index().itertuples():
+        why = v[(v.claim_id == r.claim_id) & (v.regime == r.regime)].why     # whole: the table's cell is cut short
         out.append(f"`{r.claim_id}` (paper: {r.paper}): **{r.verdict}**" + (
-            f" ({r.regime}): {r.measured}; {r.why}." if r.verdict != "not run" else " on today's code."))
+            f" ({r.regime}): {r.measured}; {why.iloc[0] if len(why) else r.why}." if r.verdict != "not run" else " on today's code."))
     for code, lead in FINDING.items():
         g = rows[rows.testable == code]
         if g.empty or len(out) >= limit: continue
