@@ -361,8 +361,8 @@ def retired_runs(results) -> pd.DataFrame:
     "One row per run record under `results/retired/`: its path, notebook, regime, seeds and the commit of the checkout that ran it."
     rows = []
     for f in sorted((Path(results) / "retired").glob("*/*/*.json")):
+        if not f.name.startswith(("run", "summary")): continue
         r = json.loads(f.read_text())
-        if not f.name.startswith(("run", "summary")) or not isinstance(r, dict): continue
         p = r.get("provenance", r)
         seeds = r.get("seeds", p.get("seeds", p.get("seed")))
         rows.append(dict(run=str(f.relative_to(results)), notebook=p.get("notebook") or "", regime=p.get("regime") or "",
