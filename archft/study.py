@@ -223,9 +223,12 @@ PLANS = {
              storage="fig3/{profile}/units"),
     ), doc="Fig. 3a where every layer of the small scope is live (r18-small-65px)"),
     "early-stopping-live65": Plan((
-        Step("early_stopping.resnet18-live65", {"image_size": 65, "abstract_saving": False, "overrides": LIVE65},
+        # 80 phases (20 + 80 x 2 supernet steps): with patience 10, 40 phases left the early stop room to fire only if
+        # the actions had settled by phase 30, and on no seed had they
+        Step("early_stopping.resnet18-live65", {"image_size": 65, "abstract_saving": False,
+                                                "overrides": {**LIVE65, "search_iters": 180}},
              storage="early_stopping/{profile}/units"),
-    ), doc="early stopping where every medium layer is live, ENAS's schedule (r18-medium-65px)"),
+    ), doc="early stopping where every medium layer is live, ENAS's schedule, 80 phases (r18-medium-65px)"),
     "early-stopping-literal65": Plan((
         Step("early_stopping.resnet18-literal65", {"image_size": 65, "abstract_saving": False, "overrides": {
             **LIVE65, "search_iters": 220, "supernet_steps_per_sample": 1, "controller_steps": 1}},
