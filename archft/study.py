@@ -349,15 +349,30 @@ def declared_units(step: Step, profile: str, results=_nothing) -> list:
     return [] if fn is None else fn(profile, **step.params, results=results)
 
 # %% ../nbs/19_study.ipynb #8520f25b
-def step_units(step: Step, profile: str, run, max_waves: int = 20) -> dict:
-    """Run a step's units: declare, `run` (a function from units to results) those not run yet, declare again with
-    their results, until nothing new is declared. {unit key: result}."""
-    got = {}
-    for _ in range(max_waves):
-        new = list({u.key(): u for u in declared_units(step, profile, lambda u: got.get(u.key())) if u.key() not in got}.values())
-        if not new: return got
-        got.update({u.key(): r for u, r in zip(new, run(new))})
-    raise RuntimeError(f"step {step.name}: still declaring new units after {max_waves} waves")
+def step_units(step: Step, profile: str, run, max_waves: int = 20, submit=None) -> dict:
+    """Run a step's units: declare, run those not run yet, declare again with their results, until nothing new is
+    declared. {unit key: result}. `run` (units -> their results) runs them wave by wave; `submit` (a unit -> the future
+    of its result), where given, runs each unit as soon as it is declared and declares again as each one finishes, so
+    that a unit declared from one result (stage 2 of one seed's A*) does not wait for its whole wave (every seed's search)."""
+    got, seen = {}, set()
+    def declare(wave: int) -> list:
+        new = [u for k, u in {u.key(): u for u in declared_units(step, profile, lambda u: got.get(u.key()))}.items()
+               if k not in seen]
+        if new and wave > max_waves: raise RuntimeError(f"step {step.name}: still declaring new units after {max_waves} waves")
+        seen.update(u.key() for u in new)
+        return new
+    if submit is None:
+        wave = 1
+        while new := declare(wave): got.update({u.key(): r for u, r in zip(new, run(new))}); wave += 1
+        return got
+    running = {submit(u): (u, 1) for u in declare(1)}   # a unit's wave: one more than the unit it was declared after
+    while running:
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for f in done:
+            u, wave = running.pop(f)
+            got[u.key()] = f.result()
+            running.update({submit(v): (v, wave + 1) for v in declare(wave + 1)})
+    return got
 
 # %% ../nbs/19_study.ipynb #st00027
 def results_root(results=None) -> Path:
@@ -404,7 +419,9 @@ def _run_step(s: Step, profile: str, root: Path, pool: LocalPool, backend: str, 
         def run(units):
             if backend == "local": return run_units(units, storage=storage, pool=pool, progress=False)
             with ray_lock: return run_units(units, "ray", storage=storage, progress=False)
-        step_units(s, profile, run)
+        if backend == "local":     # each unit on the pool as soon as it is declared
+            with ThreadPoolExecutor(64) as each: step_units(s, profile, run, submit=lambda u: each.submit(lambda: run([u])[0]))
+        else: step_units(s, profile, run)
     if s.notebook:
         out = s.output(root, profile)
         out.parent.mkdir(parents=True, exist_ok=True)
