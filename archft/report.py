@@ -17,7 +17,6 @@ from .claims import CLAIMS, ROLES, Claim
 from .config import PROFILE_NAMES
 from .evidence import read_evidence, read_run
 from .judge import JUDGED, TESTABLE, VERDICTS, Case, Verdict, _settings, judge
-from .legacy import legacy_evidence
 
 # %% auto #0
 __all__ = ['RANK', 'HEADLINE', 'FINDING', 'collect', 'measured', 'beside', 'derive', 'run_profile', 'verdicts', 'printed',
@@ -34,11 +33,7 @@ def collect(results) -> tuple[pd.DataFrame, dict]:
     for f in sorted(results.glob("*/*/run*.json")):
         run = str(f.relative_to(results))
         if run not in records and "regime" in (r := read_run(results, run)): records[run] = r
-    old, old_records, _ = legacy_evidence(results)
-    new = set(zip(ev.experiment, ev.claim_id)) | {(r.get("experiment"), c) for r in records.values() for c in r.get("not_testable") or {}}
-    old = old[[(e, c) not in new for e, c in zip(old.experiment, old.claim_id)]]   # superseded by new evidence
-    records |= {k: v for k, v in old_records.items() if k in set(old["run"])}
-    return pd.concat([ev, old], ignore_index=True) if len(old) else ev, records
+    return ev, records
 
 # %% ../nbs/94_report.ipynb #592bcb48
 def _depth(c: Claim) -> int: return 1 + max((_depth(CLAIMS[d]) for d in c.derived_from), default=0)

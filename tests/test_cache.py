@@ -16,7 +16,6 @@ from PIL import Image
 
 import archft.pipeline as pipeline
 from archft.config import cache_dir, get_profile, parse_overrides
-from archft.legacy import claim_row
 from archft.pipeline import prepare, result_provenance, run_dir, run_finetune, run_scope, run_search
 from archft.train import load_checkpoint
 
@@ -169,12 +168,10 @@ def test_threads_apply_during_runs(exp, monkeypatch):
     assert result_provenance(exp)["threads"] == 1
 
 
-def test_provenance_and_claims_carry_overrides_and_record(exp):
+def test_provenance_carries_overrides_and_record(exp):
     other = with_profile(exp, finetune_iters=4)
     assert result_provenance(exp)["profile_overrides"] == {} and result_provenance(other)["profile_overrides"] == {"finetune_iters": 4}
     assert result_provenance(other)["record"] == other.record_digest != exp.record_digest
-    claim = claim_row(other, "c", 1, 2)
-    assert claim["profile"] == 'smoke {"finetune_iters": 4}' and claim["record"] == other.record_digest
 
 
 @pytest.mark.parametrize("text", ['{"search_iters": 24', "[1]", '"x"'])
