@@ -448,7 +448,8 @@ def run_plan(plan="reproduce", profile="auto", workers: int | None = None, backe
     meta = PLANS[plan] if isinstance(plan, str) else Plan(tuple(steps), doc="")
     log = _Log(root / f"{meta.log}_{profile}.log")
     name = plan if isinstance(plan, str) else "plan"
-    if meta.header:
+    header = meta.header and not only      # "make <plan>" marks a whole run of the plan (the report times it), not --only
+    if header:
         log(f"make {name}, profile {profile}, BACKEND={backend}, {workers} workers, {hardware()}", date=True)
     started_ray = False
     if backend == "ray":
@@ -482,7 +483,7 @@ def run_plan(plan="reproduce", profile="auto", workers: int | None = None, backe
     if failed:
         raise RuntimeError(f"plan {name}: {len(failed)} step(s) failed: " + "; ".join(f"{k}: {v}" for k, v in failed.items())
                            + (f"; not run, as they read a failed step: {', '.join(skipped)}" if skipped else ""))
-    if meta.header: log(f"make {name} done", date=True)
+    if header: log(f"make {name} done", date=True)
     if report:
         from archft.report import write_report
         print(f"wrote {write_report(root)}")
