@@ -421,7 +421,7 @@ def _run_step(s: Step, profile: str, root: Path, pool: LocalPool, backend: str, 
         def run(units):
             if backend == "local": return run_units(units, storage=storage, pool=pool, progress=False)
             with ray_lock: return run_units(units, "ray", storage=storage, progress=False)
-        if backend == "local":     # each unit on the pool as soon as it is declared
+        if backend == "local":     # each unit on the pool as soon as it is declared (the threads only wait on the pool)
             with ThreadPoolExecutor(64) as each: step_units(s, profile, run, submit=lambda u: each.submit(lambda: run([u])[0]))
         else: step_units(s, profile, run)
     if s.notebook:

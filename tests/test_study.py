@@ -132,6 +132,13 @@ def test_notebook_step(tmp_path):
     assert shlex.split(table.command[0])[:3] == ["papermill", "nbs/reproduce_table1.ipynb", os.path.relpath(out)]
 
 
+def test_only_some_steps_log_no_plan_header(tmp_path):
+    "`--only` runs part of a plan: its steps are logged, but no `make <plan>` header, which the report would time as a whole run."
+    run_plan("reproduce", "smoke", workers=1, results=tmp_path, only=["table1"], report=False)
+    log = (tmp_path / "reproduce_smoke.log").read_text().splitlines()
+    assert [l.split(" ", 1)[1] for l in log] == ["start table1", "done table1"]
+
+
 def test_notebooks_declare_the_plans_units():
     "The reproduce notebooks with units build them with archft.study's functions, none of their own."
     for name, uses in (("fig3", "fig3_searches"), ("fig4", "fig4_units"), ("early_stopping", "early_stopping_arms")):
