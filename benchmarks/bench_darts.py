@@ -24,6 +24,7 @@ import argparse
 import os
 import re
 import statistics
+import subprocess
 import time
 from pathlib import Path
 
@@ -31,7 +32,7 @@ import pandas as pd
 
 import torch
 
-from archft.config import hardware, seed_everything
+from archft.config import git_commit, hardware, seed_everything
 from archft.data import TensorLoader, load_dataset
 from archft.darts.architect import Architect, weight_optimizer, weight_step
 from archft.darts.eval import EvalNetwork, count_params_millions, cutout
@@ -39,6 +40,14 @@ from archft.darts.genotype import DARTS_V2
 from archft.darts import ops as darts_ops
 from archft.darts.model import SearchNetwork
 from archft.darts.temperature import ConstantTemperature
+
+
+def code_commit() -> str | None:
+    "The commit of the code measured, with a `+` when archft/ has changes not committed (a result of older code is rerun or retired)."
+    commit = git_commit()
+    if commit is None: return None
+    edited = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "archft"], cwd=Path(__file__).resolve().parents[1]).returncode
+    return commit + ("+" if edited else "")
 
 
 def median_time(fn, repeats):
@@ -143,6 +152,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     data = load_dataset("cifar10-subset")
     hw = hardware("cpu")
+    commit = code_commit()
     out = Path(args.out or Path("results/bench") / f"bench_darts-{re.sub(r'[^a-z0-9]+', '-', hw.lower()).strip('-')}.csv")
     print(f"hardware: {hw}; torch {torch.__version__}")
     print(f"search network {args.layers} cells x {args.channels} channels, batch {args.batch}; "
@@ -157,8 +167,8 @@ def main(argv=None):
             for batch in args.batches:
                 for order in args.orders:
                     load = os.getloadavg()[0]
-                    rows += [dict(hardware=hw, torch=torch.__version__, dataset="cifar10-subset", seed=0, threads=threads, repeats=args.repeats,
-                                  load_average_1min=round(load, 2), **r)
+                    rows += [dict(hardware=hw, torch=torch.__version__, code_commit=commit, dataset="cifar10-subset", seed=0,
+                                  threads=threads, repeats=args.repeats, load_average_1min=round(load, 2), **r)
                              for r in plain_vs_archft(args, data, int(cells), int(ch), int(px), batch, order)]
                     out.parent.mkdir(parents=True, exist_ok=True)
                     pd.DataFrame(rows).to_csv(out, index=False)      # written as it goes: a long run keeps what it measured

@@ -24,6 +24,7 @@ def test_ratio_and_ceiling_tiny(tmp_path):
                       "--orders", "first", "--repeats", "1", "--out", str(out)])
     df = pd.read_csv(out).set_index("arm")
     assert df["hardware"].str.startswith("CPU").all() and (df.dataset == "cifar10-subset").all() and (df.median_s > 0).all()
+    assert df["code_commit"].notna().all()      # the code it measured, beside every row
     assert df.loc["plain mixture", "speedup_over_plain"] == 1
     a = df.loc["archft"]
     assert 0 < a.conv_share < 1 and a.conv_s > 0 and df.loc["plain mixture", "conv_s"] > 0
