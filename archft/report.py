@@ -236,7 +236,8 @@ def would_test(rows: pd.DataFrame) -> pd.DataFrame:
     for r in rows[~rows.testable.isin(["T", "-"])].itertuples():
         c = CLAIMS[r.claim_id]
         data = " with the official CIFAR-100 under ARCHFT_DATA" if c.data == "cifar100" else ""
-        cmd = f"papermill nbs/reproduce_{c.experiment}.ipynb out.ipynb -p profile paper --cwd nbs (GPU{data})" if c.experiment else ""
+        arch = f" -p arch {c.arch}" if c.arch and c.arch != "resnet18" else ""      # the notebooks' default network
+        cmd = f"papermill nbs/reproduce_{c.experiment}.ipynb out.ipynb -p profile paper{arch} --cwd nbs (GPU{data})" if c.experiment else ""
         cost = paper_cost(c)
         n = lambda x: "" if x is None else f"{x:,}"
         out.append(dict(claims=f"{r.claim_id} ({r.testable})", command=cmd, steps=n(cost["steps"]),
