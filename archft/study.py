@@ -153,6 +153,8 @@ class Step:
     storage: str | None = None                   # its units' storage under the results folder; None: $ARCHFT_STORAGE
     call: tuple | None = None                    # (function name, kwargs): a step that runs a function, no notebook
     units: Callable | None = None                # (profile, results) -> units: a step of units only, no notebook
+    keep: bool = True                            # False: its executed notebook is deleted once it succeeds (a shard of a
+                                                 # study: what it leaves are its units, which a later step reads back)
 
     @property
     def notebook(self) -> str | None: return None if self.call or self.units else self.name.split(".")[0]
@@ -236,7 +238,12 @@ PLANS = {
             **LIVE65, "search_iters": 220, "supernet_steps_per_sample": 1, "controller_steps": 1}},
              storage="early_stopping/{profile}/units"),
     ), doc="the same, Table 2's literal reading (r18-medium-65px-literal)"),
-    "td-darts-gap": Plan((Step("td_darts_gap"),), doc="the gap study at every seed of the profile"),
+    "td-darts-gap": Plan((
+        # the notebook runs its units one after another: two shards of the seeds (searches and retraining) on two
+        # workers, then the whole study, which reads every unit back
+        *[Step(f"td_darts_gap.shard{i}", {"shard": f"{i}/2"}, keep=False) for i in range(2)],
+        Step("td_darts_gap", after=("td_darts_gap.shard0", "td_darts_gap.shard1")),
+    ), doc="the gap study at every seed of the profile (two shards of the seeds at once, then the whole)"),
 }
 
 # %% ../nbs/19_study.ipynb #st00016
@@ -433,7 +440,8 @@ def _run_step(s: Step, profile: str, root: Path, pool: LocalPool, backend: str, 
                                [sys.executable, "-m", "papermill"])
         rc = pool.submit(_run_command, cmd, str(project_root()), env).result()
         if rc: raise RuntimeError(f"papermill exited with {rc}: {out}")
-        redact_notebook(out)
+        if s.keep: redact_notebook(out)
+        else: out.unlink()
     log(f"done {s.name}")
 
 # %% ../nbs/19_study.ipynb #st00029

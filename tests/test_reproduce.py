@@ -116,3 +116,13 @@ def test_gap_study_caps_its_images_and_reruns_with_another_setting(tmp_path):
     assert stored.returncode == 0, stored.stderr[-3000:]
     assert "seed 1: not every unit stored; left out (stored_only)" in (tmp_path / "td_darts_gap.ipynb").read_text()
     assert json.loads((out / "td_darts_gap" / "smoke" / "summary.json").read_text())["seeds"] == [0]
+    # a shard runs its share of the seeds; a run without one then reads every unit back
+    two = dict(overrides='{"darts_gap_seeds": [0, 1], "max_test_images": 50}', **args)
+    shard = run_notebook("td_darts_gap", out, tmp_path, shard="1/2", **two)
+    assert shard.returncode == 0, shard.stderr[-3000:]
+    assert "unit darts seed 1: running" in (tmp_path / "td_darts_gap.ipynb").read_text()
+    whole = run_notebook("td_darts_gap", out, tmp_path, stored_only=True, **two)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    assert json.loads((out / "td_darts_gap" / "smoke" / "summary.json").read_text())["seeds"] == [0, 1]
+    bad = run_notebook("td_darts_gap", out, tmp_path, shard="2/2", **two)
+    assert bad.returncode != 0 and "shard must be 'i/n' with 0 <= i < n, got '2/2'" in bad.stderr

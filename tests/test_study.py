@@ -132,6 +132,20 @@ def test_notebook_step(tmp_path):
     assert shlex.split(table.command[0])[:3] == ["papermill", "nbs/reproduce_table1.ipynb", os.path.relpath(out)]
 
 
+def test_a_step_not_kept_leaves_its_results_not_its_notebook(tmp_path):
+    "A shard of a study (`keep=False`): its results stay, its executed notebook is deleted once it succeeds."
+    run_plan([Step("table1", keep=False)], "smoke", workers=1, results=tmp_path, report=False)
+    assert (tmp_path / "table1" / "smoke" / "table1.csv").exists()
+    assert not (tmp_path / "table1" / "smoke" / "reproduce_table1.ipynb").exists()
+
+
+def test_gap_plan_runs_two_shards_then_the_whole():
+    steps = {s.name: s for s in plan_steps("td-darts-gap")}
+    shards = [n for n in steps if ".shard" in n]
+    assert [steps[n].params for n in shards] == [{"shard": "0/2"}, {"shard": "1/2"}]
+    assert not any(steps[n].keep for n in shards) and set(steps["td_darts_gap"].after) == set(shards)
+
+
 def test_only_some_steps_log_no_plan_header(tmp_path):
     "`--only` runs part of a plan: its steps are logged, but no `make <plan>` header, which the report would time as a whole run."
     run_plan("reproduce", "smoke", workers=1, results=tmp_path, only=["table1"], report=False)
