@@ -122,10 +122,11 @@ def test_gap_study_caps_its_images_and_reruns_with_another_setting(tmp_path):
     assert shard.returncode == 0, shard.stderr[-3000:]
     assert "unit darts seed 1: running" in (tmp_path / "td_darts_gap.ipynb").read_text()
     # the seeds as papermill's -p passes them, a string of JSON, over the profile's [0]
+    # and with retraining asked for, stored_only trains nothing: a seed whose cells are not all retrained is left out
     whole = run_notebook("td_darts_gap", out, tmp_path, stored_only=True, seeds="[0, 1]",
-                         overrides='{"darts_gap_seeds": [0], "max_test_images": 50}',
-                         **args)
+                         overrides='{"darts_gap_seeds": [0], "max_test_images": 50}', **{**args, "retrain": True})
     assert whole.returncode == 0, whole.stderr[-3000:]
+    assert "seed 1: not every retraining stored; left out of the retrained cells (stored_only)" in (tmp_path / "td_darts_gap.ipynb").read_text()
     assert json.loads((out / "td_darts_gap" / "smoke" / "summary.json").read_text())["seeds"] == [0, 1]
     bad_seeds = run_notebook("td_darts_gap", out, tmp_path, seeds="0, 1", **two)
     assert bad_seeds.returncode != 0 and "seeds must be a list of integers (or its JSON), got '0, 1'" in bad_seeds.stderr
