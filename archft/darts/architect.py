@@ -8,10 +8,24 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from contextlib import contextmanager
 from torch.func import functional_call
 
 # %% auto #0
-__all__ = ['Architect', 'weight_optimizer', 'weight_step']
+__all__ = ['batch_statistics_only', 'Architect', 'weight_optimizer', 'weight_step']
+
+# %% ../../nbs/24_darts_architect.ipynb #eddff211
+@contextmanager
+def batch_statistics_only(net: nn.Module):
+    """Inside: `net`'s BatchNorms in training mode normalise with the batch's statistics, as always, and leave their
+    running statistics alone (`track_running_stats` off for the while). The outputs are the same; the auxiliary passes
+    of the architecture step need no copy of the buffers to protect them."""
+    bns = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training and m.track_running_stats]
+    for m in bns: m.track_running_stats = False
+    try: yield
+    finally:
+        for m in bns: m.track_running_stats = True
+
 
 # %% ../../nbs/24_darts_architect.ipynb #62708e84
 class Architect:
@@ -35,9 +49,9 @@ class Architect:
         return [n for n, p in named if id(p) not in arch], [p for n, p in named if id(p) not in arch]
 
     def _loss_with(self, weights: dict, x, y):
-        "The loss of the network run with `weights` in place of its own (buffers copied)."
-        buffers = {n: b.clone() for n, b in self.net.named_buffers()}
-        return F.cross_entropy(functional_call(self.net, {**weights, **buffers}, (x,)), y)
+        "The loss of the network run with `weights` (if any) in place of its own, its BN statistics left alone."
+        with batch_statistics_only(self.net):
+            return F.cross_entropy(functional_call(self.net, weights, (x,)) if weights else self.net(x), y)
 
     def _arch_grad(self, loss):
         arch = self.net.arch_parameters()
@@ -48,7 +62,7 @@ class Architect:
         """w' = w - xi (momentum * v + grad_w L_train + wd * w), as a dict name -> tensor. Multi-tensor (foreach) ops:
         one call per term for all the weights, the same products and sums as a loop over them."""
         names, params = self._names()
-        grads = torch.autograd.grad(self._loss_with({}, x_train, y_train), params)   # own weights, copied BN stats
+        grads = torch.autograd.grad(self._loss_with({}, x_train, y_train), params)   # own weights, BN stats untouched
         with torch.no_grad():
             d = torch._foreach_mul(params, self.weight_decay)
             torch._foreach_add_(d, grads)                                            # grad + wd * w

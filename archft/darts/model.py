@@ -16,8 +16,9 @@ from .genotype import Genotype, derive_genotype, N_EDGES, STEPS
 from .temperature import TemperatureSchedule, ConstantTemperature, mixed_weights
 
 # %% auto #0
-__all__ = ['MixedOp', 'active_ops', 'batched_bn', 'repeat_channels', 'outer', 'shared_bn', 'batched_op', 'state_edges',
-           'tie_bn_statistics', 'SearchCell', 'SearchNetwork', 'discrete_weights', 'weight_entropy', 'alpha_entropy']
+__all__ = ['CONV_PRIMITIVES', 'MixedOp', 'active_ops', 'batched_bn', 'repeat_channels', 'outer', 'shared_bn', 'batched_op',
+           'conv_terms', 'state_edges', 'tie_bn_statistics', 'SearchCell', 'SearchNetwork', 'discrete_weights',
+           'weight_entropy', 'alpha_entropy']
 
 # %% ../../nbs/23_darts_model.ipynb #5a568d77
 class MixedOp(nn.Module):
@@ -146,7 +147,9 @@ def shared_bn(x: torch.Tensor, bns, w: torch.Tensor) -> torch.Tensor:
     times and `batched_bn`."""
     n, b0 = len(bns), bns[0]
     N, C, H, W = x.shape
-    if b0.affine or not (b0.training and b0.track_running_stats):
+    if not b0.affine and not b0.track_running_stats:     # the batch's statistics in either mode, none to update
+        return outer(F.batch_norm(x, None, None, None, None, True, 0.0, b0.eps), w)
+    if b0.affine or not b0.training:
         return batched_bn(repeat_channels(x, n), bns, w.repeat_interleave(C)).view(N, n, C, H, W)
     mean, var = x.new_zeros(C), x.new_zeros(C)      # with momentum 1 they receive the batch's mean and unbiased variance
     y = F.batch_norm(x, mean, var, None, None, True, 1.0, b0.eps)
@@ -165,14 +168,27 @@ def shared_bn(x: torch.Tensor, bns, w: torch.Tensor) -> torch.Tensor:
     return outer(y, w)
 
 # %% ../../nbs/23_darts_model.ipynb #f8efd3ab
-def _sep_half(dils, x, n, scale=None):
-    """n `DilConv`s, input already ReLU'd: x is one state (repeated n times) or n stacked inputs (N, n*C, H, W); `scale`:
-    per-channel factors of the output (see `batched_bn`)."""
+def _depthwise(dils, x, n):
+    """The depthwise convs of n `DilConv`s as one conv, input already ReLU'd: x is one state (repeated n times here) or
+    n stacked inputs (N, n*C, H, W)."""
     _, dw, _, _ = dils[0]
     if x.shape[1] != n * dw.in_channels: x = repeat_channels(x, n)
-    x = depthwise(x, torch.cat([d[1].weight for d in dils]), dw.stride[0], dw.padding[0], dw.dilation[0])
-    x = F.conv2d(x, torch.cat([d[2].weight for d in dils]), None, 1, 0, 1, n)      # n pointwise convs, one grouped conv
-    return batched_bn(x, [d[3] for d in dils], scale)
+    return depthwise(x, torch.cat([d[1].weight for d in dils]), dw.stride[0], dw.padding[0], dw.dilation[0])
+
+
+# %% ../../nbs/23_darts_model.ipynb #5ba52b27
+def _pointwise_bn(dils, z, scale=None):
+    """The pointwise convs and BatchNorms of the `DilConv`s `dils` on their stacked depthwise outputs `z`: one grouped 1x1
+    conv and one BN call; `scale`: per-channel factors of the output (see `batched_bn`)."""
+    z = F.conv2d(z, torch.cat([d[2].weight for d in dils]), None, 1, 0, 1, len(dils))
+    return batched_bn(z, [d[3] for d in dils], scale)
+
+
+# %% ../../nbs/23_darts_model.ipynb #5a847eb6
+def _sep_half(dils, x, n, scale=None):
+    "n `DilConv`s (see `_depthwise`), `scale`: per-channel factors of the output (see `batched_bn`)."
+    return _pointwise_bn(dils, _depthwise(dils, x, n), scale)
+
 
 # %% ../../nbs/23_darts_model.ipynb #d7d3e071
 def batched_op(name: str, ops, h: torch.Tensor, shared: dict, w: torch.Tensor, wc: torch.Tensor):
@@ -199,19 +215,50 @@ def batched_op(name: str, ops, h: torch.Tensor, shared: dict, w: torch.Tensor, w
         return batched_bn(y, [o.bn for o in ops], wc)
     return outer(h, w)          # skip at stride 1: the identity, weighted
 
+# %% ../../nbs/23_darts_model.ipynb #9e6a2e82
+CONV_PRIMITIVES = ("sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5")
+
+def conv_terms(ops: dict, hn: torch.Tensor, wc: dict) -> torch.Tensor:
+    """The weighted terms of the four convolution primitives on n edges reading one state, summed: (N, n, C, H', W').
+    `ops` maps each primitive to its n modules, `hn` is relu(state) repeated n times, `wc` maps each primitive to its
+    weights repeated over each edge's C channels. The depthwise convs stay one per primitive (kernel sizes and dilations
+    differ); what follows them is merged: the two `sep_conv`s' first pointwise convs and BatchNorms are one grouped conv
+    and one BN call over 2n groups, and the four final ones (the weights on the BN's scale) one over 4n groups, whose
+    output is summed over the primitives."""
+    s3, s5, d3, d5 = (ops[p] for p in CONV_PRIMITIVES)
+    n, nC = len(s3), hn.shape[1]
+    first, second = [o[0] for o in s3 + s5], [o[1] for o in s3 + s5]
+    a = F.relu(_pointwise_bn(first, torch.cat([_depthwise(first[:n], hn, n), _depthwise(first[n:], hn, n)], 1)))
+    a3, a5 = a.split(nC, 1)
+    z = torch.cat([_depthwise(second[:n], a3, n), _depthwise(second[n:], a5, n), _depthwise(d3, hn, n),
+                   _depthwise(d5, hn, n)], 1)
+    z = _pointwise_bn(second + d3 + d5, z, torch.cat([wc[p] for p in CONV_PRIMITIVES]))
+    N, _, H, W = z.shape
+    if z.is_contiguous(memory_format=torch.channels_last) and not z.is_contiguous():    # (N, H, W, 4, n, C) in memory
+        return z.permute(0, 2, 3, 1).view(N, H, W, 4, n, nC // n).sum(3).permute(0, 3, 4, 1, 2)
+    return z.view(N, 4, n, nC // n, H, W).sum(1)
+
+
 # %% ../../nbs/23_darts_model.ipynb #853674de
 def state_edges(h: torch.Tensor, edges, e_idx, weights: torch.Tensor, active) -> torch.Tensor | None:
     """The mixed outputs of the edges `e_idx` (modules `edges`), all reading state `h`: (N, n, C, H', W'), or None when
     no op of them is active. Each primitive runs once for all its active edges (`batched_op`, its terms already
-    weighted); `none` is skipped. The weights of these edges are gathered once, per edge and per channel, and split by
+    weighted), the four convolution primitives together when every edge computes them (`conv_terms`); `none` is
+    skipped. The weights of these edges are gathered once, per edge and per channel, and split by
     primitive with one `unbind` (one op each way, forward and backward, per state)."""
     n, total, shared = len(e_idx), None, {}
     prims, C = edges[e_idx[0]].primitives, h.shape[1]
     w = weights[e_idx].t()                                                      # (op, edge)
     ws, wcs = w.unbind(0), w.unsqueeze(-1).expand(len(prims), n, C).reshape(len(prims), n * C).unbind(0)
+    on = [[i for i, e in enumerate(e_idx) if active[e] is None or k in active[e]] for k in range(len(prims))]
+    merged = all(p in prims and len(on[prims.index(p)]) == n for p in CONV_PRIMITIVES)
+    if merged:                  # every edge computes the four convolution primitives: their merged terms
+        shared["relu"] = F.relu(h); shared[("relu", n)] = repeat_channels(shared["relu"], n)
+        total = conv_terms({p: [edges[e].ops[prims.index(p)] for e in e_idx] for p in CONV_PRIMITIVES},
+                           shared[("relu", n)], {p: wcs[prims.index(p)] for p in CONV_PRIMITIVES})
     for k, name in enumerate(prims):
-        if name == "none": continue
-        sel = [i for i, e in enumerate(e_idx) if active[e] is None or k in active[e]]
+        if name == "none" or (merged and name in CONV_PRIMITIVES): continue
+        sel = on[k]
         if not sel: continue
         es = [e_idx[i] for i in sel]
         wk, wck = (ws[k], wcs[k]) if len(sel) == n else (ws[k][sel], wcs[k].view(n, C)[sel].reshape(-1))
@@ -224,20 +271,22 @@ def state_edges(h: torch.Tensor, edges, e_idx, weights: torch.Tensor, active) ->
 
 # %% ../../nbs/23_darts_model.ipynb #91e15add
 def tie_bn_statistics(cell: nn.Module) -> None:
-    """Stores the running statistics of the BatchNorms that `state_edges` normalises together (one primitive's BN, on
-    every edge leaving a state, in edge order) as consecutive slices of one tensor per kind, made the modules' buffers
+    """Stores the running statistics of the BatchNorms that `state_edges` normalises together (one primitive's BN on
+    every edge leaving a state, in edge order; the convolution primitives' groups in `conv_terms`' order, so that its
+    merged calls find theirs consecutive too) as consecutive slices of one tensor per kind, made the modules' buffers
     (values kept): `batched_bn` and `shared_bn` then update them in place."""
     first = [sum(2 + k for k in range(i)) for i in range(cell.steps)]
     groups = []
     for j in range(2 + cell.steps):
         e_idx = [first[i] + j for i in range(max(0, j - 1), cell.steps)]
         if not e_idx: continue
-        for k, name in enumerate(cell.edges[e_idx[0]].primitives):
-            ops = [cell.edges[e].ops[k] for e in e_idx]
-            if "pool" in name: groups.append([o[1] for o in ops])
-            elif name.startswith("sep_conv"): groups += [[o[0][3] for o in ops], [o[1][3] for o in ops]]
-            elif name.startswith("dil_conv"): groups.append([o[3] for o in ops])
-            elif isinstance(ops[0], FactorizedReduce): groups.append([o.bn for o in ops])
+        ops = {name: [cell.edges[e].ops[k] for e in e_idx] for k, name in enumerate(cell.edges[e_idx[0]].primitives)}
+        for name, o in ops.items():
+            if "pool" in name: groups.append([m[1] for m in o])
+            elif isinstance(o[0], FactorizedReduce): groups.append([m.bn for m in o])
+        # the convolution primitives in `conv_terms`' channel order: the sep_convs' first halves, then the final BNs
+        groups += [[m[0][3] for m in ops[p]] for p in CONV_PRIMITIVES[:2] if p in ops]
+        groups += [[m[1][3] if p.startswith("sep") else m[3] for m in ops[p]] for p in CONV_PRIMITIVES if p in ops]
     bns = [b for g in groups for b in g if b.track_running_stats]
     if not bns: return
     for attr in ("running_mean", "running_var", "num_batches_tracked"):
