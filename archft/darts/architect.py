@@ -118,11 +118,13 @@ def weight_optimizer(net, lr: float = 0.025, lr_min: float = 0.001, epochs: int 
 
 # %% ../../nbs/24_darts_architect.ipynb #910d3e81
 def weight_step(net, opt, x, y, grad_clip: float = 5.0):
-    "One SGD step of the weights on a training batch; returns (loss, number correct)."
+    """One SGD step of the weights on a training batch; returns (loss, number correct). The backward pass computes the
+    weights' gradients only (the architecture's would be thrown away)."""
+    weights = net.weight_parameters()
     logits = net(x)
     loss = F.cross_entropy(logits, y)
     opt.zero_grad(set_to_none=True)
-    loss.backward()
-    nn.utils.clip_grad_norm_(net.weight_parameters(), grad_clip, foreach=True)   # multi-tensor, as the SGD
+    loss.backward(inputs=weights)
+    nn.utils.clip_grad_norm_(weights, grad_clip, foreach=True)   # multi-tensor, as the SGD
     opt.step()
     return loss.detach(), (logits.argmax(1) == y).sum()

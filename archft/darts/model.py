@@ -340,7 +340,7 @@ class SearchCell(nn.Module):
             if not nodes: continue
             out = state_edges(states[j], self.edges, [first[i] + j for i in nodes], weights, active)
             if out is None: continue
-            for q, i in enumerate(nodes): acc[i] = out[:, q] if acc[i] is None else acc[i] + out[:, q]
+            for i, o in zip(nodes, out.unbind(1)): acc[i] = o if acc[i] is None else acc[i] + o    # one backward op
         return torch.cat(states[-self.multiplier:], dim=1)
 
 # %% ../../nbs/23_darts_model.ipynb #c4e9460d
