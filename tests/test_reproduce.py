@@ -128,6 +128,13 @@ def test_gap_study_caps_its_images_and_reruns_with_another_setting(tmp_path):
     assert whole.returncode == 0, whole.stderr[-3000:]
     assert "seed 1: not every retraining stored; left out of the retrained cells (stored_only)" in (tmp_path / "td_darts_gap.ipynb").read_text()
     assert json.loads((out / "td_darts_gap" / "smoke" / "summary.json").read_text())["seeds"] == [0, 1]
+    # a unit computed by other code is not read back: stored_only leaves its seed out (a run would compute it again)
+    f = out / "td_darts_gap" / "smoke" / "units" / "slides_darts_seed0.json"
+    u = json.loads(f.read_text()); u["computed_by"]["code_digest"]["archft.darts.model"] = "0" * 16
+    f.write_text(json.dumps(u))
+    stale = run_notebook("td_darts_gap", out, tmp_path, stored_only=True, **two)
+    assert stale.returncode == 0, stale.stderr[-3000:]
+    assert "seed 0: not every unit stored; left out (stored_only)" in (tmp_path / "td_darts_gap.ipynb").read_text()
     bad_seeds = run_notebook("td_darts_gap", out, tmp_path, seeds="0, 1", **two)
     assert bad_seeds.returncode != 0 and "seeds must be a list of integers (or its JSON), got '0, 1'" in bad_seeds.stderr
     bad = run_notebook("td_darts_gap", out, tmp_path, shard="2/2", **two)
