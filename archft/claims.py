@@ -185,8 +185,9 @@ SLIDES_CLAIMS = [
           note="judged against the control: the `darts` arm's own supernet and alpha evaluated at the `linear` arm's final T, "
                "so that the two arms differ only in whether T was annealed during the search"),
     Claim("slides.sharpness", "claim", "difference", "lower T: exploitation, nearly one-hot", "높은 exploitation, 낮은 exploration",
-          'slide "온도 T 값이 낮을 때" (lower T: sharper mixing weights; measured as their entropy)', SLIDES,
-          "td_darts_gap", arms=("linear", "darts"), direction="less", unit="nats", budget=DARTS_SEARCH_BUDGET,
+          'slide "온도 T 값이 낮을 때" (lower T: sharper mixing weights; measured as their entropy over the '
+          'non-`none` operations, 1.0 = uniform)', SLIDES, "td_darts_gap", arms=("linear", "darts"), direction="less",
+          unit="of uniform", budget=DARTS_SEARCH_BUDGET,
           by_construction="the entropy of softmax(alpha / T) at the search's own T: at T = 0.1 it is sharp for any "
                           "alpha, learnt or not (the entropy at T = 1, `setup.td_darts_gap.entropy_t1_normal`, shows learning)"),
     Claim("slides.cifar10.accuracy", "claim", "difference", "97.37 vs 97.24", "CIFAR-10 데이터 세트에서 테스트 정확도 97.37%를 기록하여 "
