@@ -3,9 +3,9 @@ step, and the speed-up of skipping `none` / exactly-zero-weight operations in th
 
 First, and alone with --ratio-only: archft's search step against the plain mixture (every op of every edge computed
 separately, as the DARTS paper's code does: no skipping, no channels_last, no shared ReLU/pooling, no batching of the
-edges that leave a state, dilated convolutions as written), interleaved in one process, medians and their ratio, for
-every size (--sizes: the gap study's 3 cells x 4 channels at 16x16 and the published 8 x 16 at 32x32), batch
-(--batches 16 64) and order (--orders first second). Both are exact against each other (nbs/23_darts_model.ipynb
+edges that leave a state, dilated convolutions as written), interleaved in one process (each arm first in every other
+round), medians and their ratio, for every size (--sizes: the gap study's 3 cells x 4 channels at 16x16 and the
+published 8 x 16 at 32x32), batch (--batches 16 64) and order (--orders first second). Both are exact against each other (nbs/23_darts_model.ipynb
 tests it).
 
 A search step = one architecture step (on an architecture batch) + one weight step (on a weight batch);
@@ -104,7 +104,9 @@ def plain_vs_archft(args, data, layers, channels, image_size, batch, order):
         setups[label] = (fast, search_step_fn(net, arch, opt, loader, [0]))
     times = {label: [] for label in setups}
     for r in range(args.repeats + 1):                   # round 0 warms up
-        for label, (fast, step) in setups.items():
+        # each arm first in every other round (A B, B A, ...): a step run first in its round was seen to take about 3%
+        # longer, which a fixed order would charge to one arm
+        for label, (fast, step) in (list(setups.items()) if r % 2 == 0 else list(setups.items())[::-1]):
             darts_ops.FAST_OPS.update(ARCHFT if fast else PLAIN)
             t = time.perf_counter(); step(); dt = time.perf_counter() - t
             if r: times[label].append(dt)
