@@ -104,8 +104,8 @@ def plain_vs_archft(args, data, layers, channels, image_size, batch, order):
         setups[label] = (fast, search_step_fn(net, arch, opt, loader, [0]))
     times = {label: [] for label in setups}
     for r in range(args.repeats + 1):                   # round 0 warms up
-        # each arm first in every other round (A B, B A, ...): a step run first in its round was seen to take about 3%
-        # longer, which a fixed order would charge to one arm
+        # each arm first in every other round (A B, B A, ...): of two identical arms, one was seen to take up to 3% longer
+        # when first in its round, which a fixed order would charge to one arm
         for label, (fast, step) in (list(setups.items()) if r % 2 == 0 else list(setups.items())[::-1]):
             darts_ops.FAST_OPS.update(ARCHFT if fast else PLAIN)
             t = time.perf_counter(); step(); dt = time.perf_counter() - t
