@@ -7,7 +7,8 @@ The calls are recorded from a real step (a `TorchDispatchMode` sees every `aten.
 archft's rewrites (cropped kernels, polyphase dilated convolutions, batched edges). Each distinct call is then timed
 alone: median of `--repeats` after one warm-up. The baseline of each row is its own forward (`gw_over_fwd`): a
 weight gradient does as many multiply-adds as the forward, so a ratio far above 1 is a slow kernel, not more work.
-The step itself is timed in the same process (median of `--repeats`), so `share_of_step` compares numbers from one run.
+The step itself is timed in the same process (median of `--repeats`), so the `step_share_*` columns compare numbers
+from one run.
 A per-call time measured alone can differ from the same call inside the step (caches, allocator); read the shares as
 where to look, and judge any change by the step (`bench_darts.py`).
 
@@ -17,22 +18,18 @@ Usage: python benchmarks/bench_depthwise.py [--sizes 3x4@16 8x16@32] [--batches 
 import argparse
 import os
 import re
-import statistics
-import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from archft.config import hardware, seed_everything
+from archft.config import hardware
 from archft.data import TensorLoader, load_dataset
-from archft.darts.architect import Architect, weight_optimizer, weight_step
-from archft.darts.model import SearchNetwork
-from archft.darts.temperature import ConstantTemperature
 
-from bench_darts import code_commit
+from bench_darts import code_commit, make_search, median_time, search_step_fn
 
 
 def _layout(t: torch.Tensor) -> str:
@@ -63,12 +60,7 @@ class DepthwiseCalls(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
-def median_ms(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
-    return 1e3 * statistics.median(times)
+def median_ms(fn, repeats: int) -> float: return 1e3 * median_time(fn, repeats)
 
 
 def time_call(x_shape, x_stride, w_shape, stride, padding, dilation, repeats):
@@ -87,18 +79,10 @@ def time_call(x_shape, x_stride, w_shape, stride, padding, dilation, repeats):
 
 
 def step_fn(layers, channels, image_size, batch, data):
-    seed_everything(0)
-    torch.utils.deterministic.fill_uninitialized_memory = False
-    net = SearchNetwork(C=channels, layers=layers, schedule=ConstantTemperature(1.0)).to(memory_format=torch.channels_last)
-    arch, (opt, _) = Architect(net, "first"), weight_optimizer(net)
+    "One first-order archft search step (`bench_darts`' setup: seed 0, channels-last, T = 1)."
+    net, arch, opt = make_search(SimpleNamespace(layers=layers, channels=channels), "first", skip_zero=True, channels_last=True)
     loader = TensorLoader(data, batch, shuffle=True, augment=True, seed=0, channels_last=True, image_size=image_size)
-    counter = [0]
-    def step():
-        s = counter[0]; counter[0] += 1
-        xw, yw = loader.batch(2 * s); xa, ya = loader.batch(2 * s + 1)
-        arch.step(xw, yw, xa, ya, lr=0.025, w_optimizer=opt)
-        weight_step(net, opt, xw, yw)
-    return step
+    return search_step_fn(net, arch, opt, loader, [0])
 
 
 def main(argv=None):
