@@ -46,17 +46,16 @@ class DepthwiseCalls(TorchDispatchMode):
         self.calls = Counter()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kind = None
         if func is torch.ops.aten.convolution.default:
             x, w, _, stride, padding, dilation, transposed, _, groups = args
-            if groups == x.shape[1] > 1 and not transposed:
-                self.calls[("forward", tuple(x.shape), x.stride(), tuple(w.shape), tuple(stride), tuple(padding),
-                            tuple(dilation))] += 1
+            kind = "forward"
         elif func is torch.ops.aten.convolution_backward.default:
-            g, x, w, _, stride, padding, dilation, transposed, _, groups, mask = args
-            if groups == x.shape[1] > 1 and not transposed:
-                kind = "input+weight" if mask[0] and mask[1] else ("input" if mask[0] else "weight")
-                self.calls[(kind, tuple(x.shape), x.stride(), tuple(w.shape), tuple(stride), tuple(padding),
-                            tuple(dilation))] += 1
+            _, x, w, _, stride, padding, dilation, transposed, _, groups, mask = args
+            kind = "input+weight" if mask[0] and mask[1] else ("input" if mask[0] else "weight")
+        if kind and groups == x.shape[1] > 1 and not transposed:
+            self.calls[(kind, tuple(x.shape), x.stride(), tuple(w.shape), tuple(stride), tuple(padding),
+                        tuple(dilation))] += 1
         return func(*args, **(kwargs or {}))
 
 
@@ -73,7 +72,7 @@ def time_call(x_shape, x_stride, w_shape, stride, padding, dilation, repeats):
     g = torch.randn_like(y)
     back = lambda mask: torch.ops.aten.convolution_backward(g, x, w, None, list(stride), list(padding), list(dilation),
                                                            False, [0, 0], C, mask)
-    return dict(fwd_ms=median_ms(lambda: torch.nn.functional.conv2d(x, w, None, stride, padding, dilation, C), repeats),
+    return dict(layout=_layout(x), fwd_ms=median_ms(lambda: torch.nn.functional.conv2d(x, w, None, stride, padding, dilation, C), repeats),
                 input_grad_ms=median_ms(lambda: back([True, False, False]), repeats),
                 weight_grad_ms=median_ms(lambda: back([False, True, False]), repeats))
 
@@ -111,13 +110,12 @@ def main(argv=None):
             for (kind, *key), n in mode.calls.items(): by_call.setdefault(tuple(key), Counter())[kind] += n
             for (x_shape, x_stride, w_shape, stride, padding, dilation), kinds in sorted(by_call.items()):
                 t = time_call(x_shape, x_stride, w_shape, stride, padding, dilation, args.repeats)
-                layout = _layout(torch.empty_strided(x_shape, x_stride))
                 n_in = kinds["input"] + kinds["input+weight"]
                 n_w = kinds["weight"] + kinds["input+weight"]
                 rows.append(dict(hardware=hw, torch=torch.__version__, code_commit=commit, dataset="cifar10-subset", seed=0,
                                  threads=args.threads, repeats=args.repeats, load_average_1min=round(load, 2), size=size,
                                  batch=batch, step_ms=step_ms,
-                                 x_shape="x".join(map(str, x_shape)), layout=layout, kernel=f"{w_shape[2]}x{w_shape[3]}",
+                                 x_shape="x".join(map(str, x_shape)), layout=t.pop("layout"), kernel=f"{w_shape[2]}x{w_shape[3]}",
                                  stride=stride[0], padding=padding[0], dilation=dilation[0], calls_forward=kinds["forward"],
                                  calls_input_grad=n_in, calls_weight_grad=n_w, **t,
                                  gw_over_fwd=t["weight_grad_ms"] / t["fwd_ms"],
