@@ -11,13 +11,15 @@ tests it).
 A search step = one architecture step (on an architecture batch) + one weight step (on a weight batch);
 images/s counts the weight batch. Real CIFAR-10 images (the subset), random network initialisation.
 Every number is the median of `--repeats` timed runs after one warm-up, in one process.
-The plain-vs-archft medians and ratio are also written as a CSV with the hardware, the threads and the machine's
-load average (other processes slow both arms alike, since they are interleaved, but say so).
+--device (default cpu; cuda, or auto for CUDA when present) runs the ratio there, each timed step synchronised on
+CUDA; the other measurements stay on the CPU. The plain-vs-archft medians and ratio are also written as a CSV with
+the hardware, the threads and the machine's load average (other processes slow both arms alike, since they are
+interleaved, but say so).
 --ceiling adds, per configuration, one profiled step of each arm (torch.profiler): the self time of the convolution
 kernels in archft's step, and the ratio archft would reach if everything but those convolutions took no time (the
 plain step over archft's convolutions): a speed-up target above it needs faster convolutions, not less overhead.
-Usage: python benchmarks/bench_darts.py [--ratio-only] [--threads 1 2] [--sizes 3x4@16 8x16@32] [--batches 16 64]
-       [--orders first second] [--batch 16] [--layers 8] [--channels 16]
+Usage: python benchmarks/bench_darts.py [--ratio-only] [--device cpu] [--threads 1 2] [--sizes 3x4@16 8x16@32]
+       [--batches 16 64] [--orders first second] [--batch 16] [--layers 8] [--channels 16]
        [--eval-layers 20] [--eval-channels 36] [--eval-batch 16] [--repeats 5] [--ceiling] [--out results/bench/x.csv]
 """
 import argparse
@@ -32,7 +34,7 @@ import pandas as pd
 
 import torch
 
-from archft.config import git_commit, hardware, seed_everything
+from archft.config import get_device, git_commit, hardware, seed_everything
 from archft.data import TensorLoader, load_dataset
 from archft.darts.architect import Architect, weight_optimizer, weight_step
 from archft.darts.eval import EvalNetwork, count_params_millions, cutout
@@ -67,7 +69,8 @@ def search_step_fn(net, arch, opt, loader, counter):
     return step
 
 
-def make_search(args, order, skip_zero, alpha_scale=None, temperature=1.0, channels_last=False, layers=None, channels=None):
+def make_search(args, order, skip_zero, alpha_scale=None, temperature=1.0, channels_last=False, layers=None, channels=None,
+                device="cpu"):
     seed_everything(0)
     torch.utils.deterministic.fill_uninitialized_memory = False    # as build_search: no NaN-filling of new tensors
     net = SearchNetwork(C=channels or args.channels, layers=layers or args.layers, skip_zero=skip_zero,
@@ -76,6 +79,7 @@ def make_search(args, order, skip_zero, alpha_scale=None, temperature=1.0, chann
         with torch.no_grad():
             for a in (net.alpha_normal, net.alpha_reduce):
                 a.normal_(0, 1); a[torch.arange(a.shape[0]), torch.randint(1, a.shape[1], (a.shape[0],))] += alpha_scale
+    net = net.to(device)
     if channels_last: net = net.to(memory_format=torch.channels_last)
     arch = Architect(net, order)
     opt, _ = weight_optimizer(net)
@@ -95,12 +99,19 @@ def conv_seconds(step) -> tuple[float, float]:
     return wall, conv / 1e6
 
 
-def plain_vs_archft(args, data, layers, channels, image_size, batch, order):
+def synchronize(device):
+    "Wait for `device`'s queued work (CUDA runs asynchronously: a step's time is only read after its kernels ran)."
+    if device.type == "cuda": torch.cuda.synchronize(device)
+
+
+def plain_vs_archft(args, data, layers, channels, image_size, batch, order, device=torch.device("cpu")):
     "Interleaved search steps: the plain mixture, then archft's, `repeats` times after one warm-up; medians and ratio."
     setups = {}
     for label, fast in [("plain mixture", False), ("archft", True)]:
-        loader = TensorLoader(data, batch, shuffle=True, augment=True, seed=0, channels_last=fast, image_size=image_size)
-        net, arch, opt = make_search(args, order, skip_zero=fast, channels_last=fast, layers=layers, channels=channels)
+        loader = TensorLoader(data, batch, shuffle=True, augment=True, seed=0, channels_last=fast, image_size=image_size,
+                              device=device)
+        net, arch, opt = make_search(args, order, skip_zero=fast, channels_last=fast, layers=layers, channels=channels,
+                                     device=device)
         setups[label] = (fast, search_step_fn(net, arch, opt, loader, [0]))
     times = {label: [] for label in setups}
     for r in range(args.repeats + 1):                   # round 0 warms up
@@ -108,7 +119,7 @@ def plain_vs_archft(args, data, layers, channels, image_size, batch, order):
         # when first in its round, which a fixed order would charge to one arm
         for label, (fast, step) in (list(setups.items()) if r % 2 == 0 else list(setups.items())[::-1]):
             darts_ops.FAST_OPS.update(ARCHFT if fast else PLAIN)
-            t = time.perf_counter(); step(); dt = time.perf_counter() - t
+            synchronize(device); t = time.perf_counter(); step(); synchronize(device); dt = time.perf_counter() - t
             if r: times[label].append(dt)
     ceiling = {}
     if args.ceiling:            # one profiled step each, after the timed ones (the profiler slows what it watches)
@@ -144,6 +155,7 @@ def main(argv=None):
     ap.add_argument("--eval-batch", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--ratio-only", action="store_true", help="only archft against the plain mixture")
+    ap.add_argument("--device", default="cpu", help="where the ratio runs: cpu, cuda, or auto (CUDA when present)")
     ap.add_argument("--ceiling", action="store_true",
                     help="profile one step per arm: archft's convolution time and the ratio if all else were free")
     ap.add_argument("--sizes", nargs="+", default=["3x4@16", "8x16@32"],
@@ -152,8 +164,11 @@ def main(argv=None):
     ap.add_argument("--orders", nargs="+", default=["first", "second"])
     ap.add_argument("--out", default=None, help="CSV path (default results/bench/bench_darts-<hardware>.csv)")
     args = ap.parse_args(argv)
+    device = get_device(args.device)          # a clear error, before any work, where CUDA is asked for and absent
+    if args.ceiling and device.type != "cpu":
+        raise ValueError("--ceiling profiles the CPU's convolution kernels: run it with --device cpu")
     data = load_dataset("cifar10-subset")
-    hw = hardware("cpu")
+    hw = hardware(device)
     commit = code_commit()
     out = Path(args.out or Path("results/bench") / f"bench_darts-{re.sub(r'[^a-z0-9]+', '-', hw.lower()).strip('-')}.csv")
     print(f"hardware: {hw}; torch {torch.__version__}")
@@ -171,7 +186,7 @@ def main(argv=None):
                     load = os.getloadavg()[0]
                     rows += [dict(hardware=hw, torch=torch.__version__, code_commit=commit, dataset="cifar10-subset", seed=0,
                                   threads=threads, repeats=args.repeats, load_average_1min=round(load, 2), **r)
-                             for r in plain_vs_archft(args, data, int(cells), int(ch), int(px), batch, order)]
+                             for r in plain_vs_archft(args, data, int(cells), int(ch), int(px), batch, order, device)]
                     out.parent.mkdir(parents=True, exist_ok=True)
                     pd.DataFrame(rows).to_csv(out, index=False)      # written as it goes: a long run keeps what it measured
         if args.ratio_only: continue

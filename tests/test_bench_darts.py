@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -30,3 +31,10 @@ def test_ratio_and_ceiling_tiny(tmp_path):
     assert 0 < a.conv_share < 1 and a.conv_s > 0 and df.loc["plain mixture", "conv_s"] > 0
     # with everything but its convolutions free, archft can only be faster than it is
     assert a.ceiling_over_plain > a.speedup_over_plain
+
+
+def test_device_without_cuda_is_a_clear_error(tmp_path):
+    if torch.cuda.is_available(): pytest.skip("CUDA is available here")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        bench_darts.main(["--ratio-only", "--device", "cuda", "--out", str(tmp_path / "d.csv")])
+    assert not (tmp_path / "d.csv").exists()     # nothing measured, nothing written
