@@ -5,14 +5,14 @@ First, and alone with --ratio-only: archft's search step against the plain mixtu
 separately, as the DARTS paper's code does: no skipping, no channels_last, no shared ReLU/pooling, no batching of the
 edges that leave a state, dilated convolutions as written), interleaved in one process (each arm first in every other
 round), medians and their ratio, for every size (--sizes: the gap study's 3 cells x 4 channels at 16x16 and the
-published 8 x 16 at 32x32), batch (--batches 16 64) and order (--orders first second). Both are exact against each other (nbs/23_darts_model.ipynb
-tests it).
+published 8 x 16 at 32x32), batch (--batches 16 64) and order (--orders first second). Both are exact against each
+other (nbs/23_darts_model.ipynb tests it).
 
 A search step = one architecture step (on an architecture batch) + one weight step (on a weight batch);
 images/s counts the weight batch. Real CIFAR-10 images (the subset), random network initialisation.
 Every number is the median of `--repeats` timed runs after one warm-up, in one process.
---device (default cpu; cuda, or auto for CUDA when present) runs the ratio there, each timed step synchronised on
-CUDA; the other measurements stay on the CPU. The plain-vs-archft medians and ratio are also written as a CSV with
+--device (default cpu; cuda, or auto for CUDA when present) runs the ratio there (with --ratio-only, without
+--ceiling), each timed step synchronised on CUDA. The plain-vs-archft medians and ratio are also written as a CSV with
 the hardware, the threads and the machine's load average (other processes slow both arms alike, since they are
 interleaved, but say so).
 --ceiling adds, per configuration, one profiled step of each arm (torch.profiler): the self time of the convolution
@@ -42,6 +42,8 @@ from archft.darts.genotype import DARTS_V2
 from archft.darts import ops as darts_ops
 from archft.darts.model import SearchNetwork
 from archft.darts.temperature import ConstantTemperature
+
+from bench_gpu import sync
 
 
 def code_commit() -> str | None:
@@ -79,8 +81,7 @@ def make_search(args, order, skip_zero, alpha_scale=None, temperature=1.0, chann
         with torch.no_grad():
             for a in (net.alpha_normal, net.alpha_reduce):
                 a.normal_(0, 1); a[torch.arange(a.shape[0]), torch.randint(1, a.shape[1], (a.shape[0],))] += alpha_scale
-    net = net.to(device)
-    if channels_last: net = net.to(memory_format=torch.channels_last)
+    net = net.to(device, memory_format=torch.channels_last if channels_last else torch.preserve_format)
     arch = Architect(net, order)
     opt, _ = weight_optimizer(net)
     return net, arch, opt
@@ -99,11 +100,6 @@ def conv_seconds(step) -> tuple[float, float]:
     return wall, conv / 1e6
 
 
-def synchronize(device):
-    "Wait for `device`'s queued work (CUDA runs asynchronously: a step's time is only read after its kernels ran)."
-    if device.type == "cuda": torch.cuda.synchronize(device)
-
-
 def plain_vs_archft(args, data, layers, channels, image_size, batch, order, device=torch.device("cpu")):
     "Interleaved search steps: the plain mixture, then archft's, `repeats` times after one warm-up; medians and ratio."
     setups = {}
@@ -119,7 +115,7 @@ def plain_vs_archft(args, data, layers, channels, image_size, batch, order, devi
         # when first in its round, which a fixed order would charge to one arm
         for label, (fast, step) in (list(setups.items()) if r % 2 == 0 else list(setups.items())[::-1]):
             darts_ops.FAST_OPS.update(ARCHFT if fast else PLAIN)
-            synchronize(device); t = time.perf_counter(); step(); synchronize(device); dt = time.perf_counter() - t
+            sync(device); t = time.perf_counter(); step(); sync(device); dt = time.perf_counter() - t   # CUDA is async
             if r: times[label].append(dt)
     ceiling = {}
     if args.ceiling:            # one profiled step each, after the timed ones (the profiler slows what it watches)
@@ -165,8 +161,9 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="CSV path (default results/bench/bench_darts-<hardware>.csv)")
     args = ap.parse_args(argv)
     device = get_device(args.device)          # a clear error, before any work, where CUDA is asked for and absent
-    if args.ceiling and device.type != "cpu":
-        raise ValueError("--ceiling profiles the CPU's convolution kernels: run it with --device cpu")
+    if device.type != "cpu" and (args.ceiling or not args.ratio_only):
+        raise ValueError(f"--device {device.type} times the ratio only (add --ratio-only); --ceiling profiles the CPU's "
+                         "convolution kernels (run it with --device cpu)")
     data = load_dataset("cifar10-subset")
     hw = hardware(device)
     commit = code_commit()

@@ -38,3 +38,11 @@ def test_device_without_cuda_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="CUDA is not available"):
         bench_darts.main(["--ratio-only", "--device", "cuda", "--out", str(tmp_path / "d.csv")])
     assert not (tmp_path / "d.csv").exists()     # nothing measured, nothing written
+
+
+@pytest.mark.parametrize("extra", [[], ["--ratio-only", "--ceiling"]])
+def test_a_gpu_times_the_ratio_only(tmp_path, monkeypatch, extra):
+    monkeypatch.setattr(bench_darts, "get_device", lambda _: torch.device("cuda"))   # refused before CUDA is touched
+    with pytest.raises(ValueError, match="--ratio-only"):
+        bench_darts.main(["--device", "cuda", "--out", str(tmp_path / "d.csv")] + extra)
+    assert not (tmp_path / "d.csv").exists()
